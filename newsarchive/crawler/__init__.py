@@ -1,0 +1,1 @@
+"""Scrapy integration: capture middleware, pipelines, extensions, extraction and the CLI."""

@@ -1,0 +1,163 @@
+"""Sites are data: ``sites.toml`` (or spider arguments) describes each site to crawl.
+
+Example::
+
+    [defaults]
+    max_pages = 500          # responses per crawl of a site (0: no limit)
+    depth = 2                # link depth from start pages
+
+    [sites.demo-courier]
+    start_urls = ["http://127.0.0.1:8000/"]
+    feeds = ["http://127.0.0.1:8000/feed.xml"]        # optional; also autodiscovered
+    sitemaps = ["http://127.0.0.1:8000/sitemap.xml"]  # optional; also from robots.txt
+    article_pattern = "/politik/[^/]+\\.html$"          # optional regex: which URLs are articles
+    exclude_pattern = "/(tag|autor)/"                   # optional regex: never follow these
+    schedule = "*/30 * * * *"                           # cron expression or interval ("45m", "6h")
+
+Errors name the file and the key: ``sites.toml: [sites.demo] start_urls: must be a list of URLs``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+
+class SitesConfigError(ValueError):
+    """sites.toml cannot be used; the message names the file and the place."""
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    name: str
+    start_urls: tuple[str, ...] = ()
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    article_pattern: str | None = None
+    exclude_pattern: str | None = None
+    allowed_domains: tuple[str, ...] = ()
+    max_pages: int = 0
+    depth: int = 2
+    schedule: str | None = None
+    recrawl: str = "never"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def domains(self) -> tuple[str, ...]:
+        """Host names this site may be crawled on: declared, or those of its start URLs, feeds, sitemaps."""
+        if self.allowed_domains:
+            return self.allowed_domains
+        hosts = {urlsplit(u).hostname or "" for u in (*self.start_urls, *self.feeds, *self.sitemaps)}
+        return tuple(sorted(h for h in hosts if h))
+
+    @classmethod
+    def from_urls(cls, urls: list[str], **overrides: Any) -> SiteConfig:
+        for url in urls:
+            _check_url(url, "url")
+        host = urlsplit(urls[0]).netloc if urls else "site"
+        return cls(name=host, start_urls=tuple(urls), **overrides)
+
+
+_KNOWN = {f.name for f in fields(SiteConfig)} - {"name", "extra"}
+
+
+def _check_url(url: object, where: str) -> str:
+    if not isinstance(url, str):
+        raise SitesConfigError(f"{where}: {url!r} is not a URL string")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SitesConfigError(f"{where}: {url!r} is not an http(s) URL")
+    return url
+
+
+def _check_regex(value: object, where: str) -> str:
+    if not isinstance(value, str):
+        raise SitesConfigError(f"{where}: must be a string")
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise SitesConfigError(f"{where}: bad regular expression: {exc}") from exc
+    return value
+
+
+def _site(name: str, table: dict[str, Any], defaults: dict[str, Any], where: str) -> SiteConfig:
+    merged = {**defaults, **table}
+    values: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for key, value in merged.items():
+        place = f"{where} {key}"
+        if key in ("start_urls", "feeds", "sitemaps", "allowed_domains"):
+            if not isinstance(value, list):
+                raise SitesConfigError(f"{place}: must be a list")
+            checker = (lambda v, p: v if isinstance(v, str) and v else _bad(p)) if key == "allowed_domains" \
+                else _check_url
+            values[key] = tuple(checker(v, place) for v in value)
+        elif key in ("article_pattern", "exclude_pattern"):
+            values[key] = _check_regex(value, place)
+        elif key in ("max_pages", "depth"):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise SitesConfigError(f"{place}: must be a whole number >= 0")
+            values[key] = value
+        elif key in ("schedule", "recrawl"):
+            if not isinstance(value, str):
+                raise SitesConfigError(f"{place}: must be a string")
+            values[key] = value
+        elif key in _KNOWN:
+            values[key] = value
+        else:
+            extra[key] = value
+    if not (values.get("start_urls") or values.get("feeds") or values.get("sitemaps")):
+        raise SitesConfigError(f"{where}: needs at least one of start_urls, feeds, sitemaps")
+    return SiteConfig(name=name, extra=extra, **values)
+
+
+def _bad(place: str) -> str:
+    raise SitesConfigError(f"{place}: must be a list of non-empty strings")
+
+
+def load_sites(path: str | Path) -> dict[str, SiteConfig]:
+    """Read and check sites.toml. Raises :class:`SitesConfigError` naming the file and the place."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise SitesConfigError(f"{path}: no such file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SitesConfigError(f"{path}: cannot read: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SitesConfigError(f"{path}: not valid TOML: {exc}") from exc
+    defaults = data.get("defaults", {})
+    sites = data.get("sites")
+    if not isinstance(defaults, dict):
+        raise SitesConfigError(f"{path}: [defaults] must be a table")
+    if not isinstance(sites, dict) or not sites:
+        raise SitesConfigError(f"{path}: no [sites.NAME] tables")
+    result: dict[str, SiteConfig] = {}
+    for name, table in sites.items():
+        if not isinstance(table, dict):
+            raise SitesConfigError(f"{path}: [sites.{name}] must be a table")
+        result[name] = _site(name, table, defaults, f"{path}: [sites.{name}]")
+    return result
+
+
+def select_sites(sites: dict[str, SiteConfig], names: list[str], path: str | Path = "sites.toml") -> list[SiteConfig]:
+    """The named sites (all when ``names`` is empty); an unknown name is an error listing the known ones."""
+    if not names:
+        return list(sites.values())
+    unknown = [n for n in names if n not in sites]
+    if unknown:
+        raise SitesConfigError(f"{path}: unknown site(s) {', '.join(unknown)}; known: {', '.join(sites)}")
+    return [sites[n] for n in names]
+
+
+def with_limits(site: SiteConfig, *, max_pages: int | None, depth: int | None) -> SiteConfig:
+    changes: dict[str, Any] = {}
+    if max_pages is not None:
+        changes["max_pages"] = max_pages
+    if depth is not None:
+        changes["depth"] = depth
+    return replace(site, **changes) if changes else site

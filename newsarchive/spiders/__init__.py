@@ -1,0 +1,1 @@
+"""One spider class per crawl strategy; sites are data (sites.toml or spider arguments)."""
