@@ -1,0 +1,3 @@
+from newsarchive.crawler.cli import main
+
+main()
