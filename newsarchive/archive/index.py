@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -18,7 +18,6 @@ from sqlalchemy import (
     BigInteger,
     DateTime,
     ForeignKey,
-    Index as SqlIndex,
     Integer,
     String,
     Text,
@@ -26,6 +25,9 @@ from sqlalchemy import (
     event,
     func,
     select,
+)
+from sqlalchemy import (
+    Index as SqlIndex,
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
@@ -47,18 +49,18 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        value = value.astimezone(timezone.utc)
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -293,6 +295,10 @@ class ArchiveIndex:
         with self.sessions() as s:
             stmt = select(Capture).where((Capture.url == url) | (Capture.canonical_url == url))
             return list(s.scalars(stmt.order_by(Capture.fetched_at)))
+
+    def capture(self, capture_id: int) -> Capture | None:
+        with self.sessions() as s:
+            return s.get(Capture, capture_id)
 
     def latest_article(self, url: str) -> Article | None:
         """The newest successfully extracted article for ``url`` (exact or canonical)."""

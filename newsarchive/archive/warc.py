@@ -27,7 +27,7 @@ import zlib
 from base64 import b32encode
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -108,7 +108,7 @@ class WarcWriterOptions:
     fsync: bool = False
     operator: str = ""
     software: str = f"newsarchive/{__version__}"
-    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     make_record_id: Callable[[], str] = lambda: f"<urn:uuid:{uuid.uuid4()}>"
 
 
@@ -118,7 +118,7 @@ def _safe_name(text: str) -> str:
 
 def warc_date(moment: datetime) -> str:
     """WARC/1.1 date with microseconds, always UTC."""
-    moment = moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -168,7 +168,7 @@ class WarcWriter:
         return self._name
 
     def _next_name(self) -> str:
-        stamp = self.options.clock().astimezone(timezone.utc).strftime("%Y%m%d%H%M%S%f")[:17]
+        stamp = self.options.clock().astimezone(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
         while True:
             self._serial += 1
             name = f"{self.options.prefix}-{stamp}-{self._serial:05d}-{self.options.host}{WARC_SUFFIX}"
@@ -445,13 +445,15 @@ def _last_good_end(path: Path) -> tuple[int, int]:
     return good_end, count
 
 
-def recover_open_files(directory: str | os.PathLike[str]) -> list[Recovery]:
+def recover_open_files(directory: str | os.PathLike[str], host: str | None = None) -> list[Recovery]:
     """Close ``.open`` files left by a killed process: cut them after their last complete record, rename.
 
-    A file with no complete record is removed. Returns what was done, for the log.
+    With ``host`` only that writer's files (``*-<host>.warc.gz.open``) are touched, so one worker never
+    closes another live worker's file. A file with no complete record is removed. Returns what was done.
     """
     done: list[Recovery] = []
-    for path in sorted(Path(directory).glob(f"*{WARC_SUFFIX}{OPEN_SUFFIX}")):
+    pattern = f"*-{host}{WARC_SUFFIX}{OPEN_SUFFIX}" if host else f"*{WARC_SUFFIX}{OPEN_SUFFIX}"
+    for path in sorted(Path(directory).glob(pattern)):
         size = path.stat().st_size
         good_end, count = _last_good_end(path)
         if count == 0:

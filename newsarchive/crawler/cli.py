@@ -93,5 +93,131 @@ def cli(verbose: int, debug: bool) -> None:
     logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
+def _log_level(ctx: click.Context) -> str:
+    root = logging.getLogger().getEffectiveLevel()
+    return logging.getLevelName(root) if root < logging.WARNING else "WARNING"
+
+
+def _print_crawl(result: Any, home: ArchiveHome) -> None:
+    click.echo(f"run {result.run_id}: {result.reason}; {result.pages} pages archived, "
+               f"{result.articles} articles indexed, {len(result.failures)} fetch failures")
+    click.echo(f"archive: {home.root}  index: {home.index_url.split('@')[-1]}")
+
+
+@cli.command()
+@click.argument("targets", nargs=-1)
+@click.option("--sites", "sites_file", type=click.Path(dir_okay=False),
+              help="sites.toml; TARGETS are then site names (default: all sites).")
+@click.option("--spider", type=click.Choice(["news", "feeds", "sitemaps", "sections"]), default="news",
+              show_default=True, help="Crawl strategy: news combines feeds, sitemaps and section pages.")
+@click.option("--max-pages", type=click.IntRange(min=0), help="Requests per site at most (0: no limit).")
+@click.option("--depth", type=click.IntRange(min=0), help="Link depth from the start pages.")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
+              help="Override a Scrapy or NEWSARCHIVE_ setting, e.g. -s DOWNLOAD_DELAY=2.")
+@archive_options
+@click.pass_context
+@friendly_errors
+def crawl(ctx: click.Context, targets: tuple[str, ...], sites_file: str | None, spider: str,
+          max_pages: int | None, depth: int | None, overrides: tuple[str, ...], home: str | None,
+          index_url: str | None) -> None:
+    """Crawl news sites: feeds, sitemaps and section pages; archive every response to WARC; index articles.
+
+    \b
+    Examples:
+      newsarchive crawl https://www.example-news.org/
+      newsarchive crawl --sites sites.toml demo-courier --max-pages 200
+    """
+    from newsarchive.crawler.runner import CrawlOptions, run_crawl
+    from newsarchive.crawler.sites import SiteConfig, SitesConfigError, load_sites, select_sites, with_limits
+
+    if sites_file:
+        sites = select_sites(load_sites(sites_file), list(targets), sites_file)
+    elif targets:
+        try:
+            sites = [SiteConfig.from_urls([t]) for t in targets]
+        except SitesConfigError as exc:
+            raise UserError(str(exc).replace("url: ", "")) from exc
+    else:
+        raise UserError("give one or more URLs, or --sites sites.toml (see newsarchive crawl --help)")
+    sites = [with_limits(s, max_pages=max_pages, depth=depth) for s in sites]
+    settings = dict(_parse_overrides(overrides))
+    archive = resolve_home(home, index_url)
+    result = run_crawl(sites, archive, CrawlOptions(spider=spider, log_level=_log_level(ctx), settings=settings))
+    _print_crawl(result, archive)
+    if result.pages == 0:
+        detail = "; ".join(f"{u}: {r}" for u, r in result.failures[:3]) or result.reason
+        raise UserError(f"nothing could be fetched ({detail})", exit_code=EXIT_FAILED)
+
+
+def _parse_overrides(pairs: tuple[str, ...]) -> list[tuple[str, str]]:
+    out = []
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UserError(f"--set {pair!r}: expected NAME=VALUE")
+        out.append((name.strip(), value))
+    return out
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--text/--no-text", default=True, help="Print the article text (default) or metadata only.")
+@archive_options
+@friendly_errors
+def show(url: str, text: bool, home: str | None, index_url: str | None) -> None:
+    """Print the newest archived article for URL (exact or canonical URL).
+
+    \b
+    Example:
+      newsarchive show https://www.example-news.org/politik/story-123.html
+    """
+    from newsarchive.archive.urls import canonicalize
+
+    index = open_index(resolve_home(home, index_url))
+    article = index.latest_article(url) or index.latest_article(canonicalize(url))
+    if article is None:
+        raise UserError(f"no archived article for {url} (try: newsarchive stats)", exit_code=EXIT_FAILED)
+    capture = index.capture(article.capture_id)
+    for label, value in (
+        ("title", article.title), ("author", article.author), ("published", article.published),
+        ("date source", article.date_source), ("language", article.language), ("site", article.site),
+        ("url", article.url), ("canonical", article.canonical_url), ("fetched", article.fetched_at),
+        ("words", article.word_count), ("warc", f"{capture.warc_file}@{capture.warc_offset}" if capture else None),
+        ("record", capture.record_id if capture else None), ("extractor", article.extractor_version),
+    ):
+        if value not in (None, ""):
+            click.echo(f"{label + ':':<13}{value}")
+    if text:
+        click.echo("")
+        click.echo(article.text)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@archive_options
+@friendly_errors
+def stats(as_json: bool, home: str | None, index_url: str | None) -> None:
+    """Summarise the archive: runs, captures, articles per site, WARC files and bytes.
+
+    \b
+    Example:
+      newsarchive stats --home ./newsarchive-data
+    """
+    import dataclasses
+    import json
+
+    summary = open_index(resolve_home(home, index_url)).stats()
+    if as_json:
+        click.echo(json.dumps(dataclasses.asdict(summary), default=str, indent=2))
+        return
+    click.echo(f"crawl runs:     {summary.runs}")
+    click.echo(f"captures:       {summary.captures}  ({summary.first_fetch} .. {summary.last_fetch})")
+    click.echo(f"articles:       {summary.articles_ok} ok, {summary.articles_failed} without article text")
+    click.echo(f"WARC files:     {summary.warc_files}, {summary.warc_bytes / 1e6:.1f} MB")
+    click.echo("HTTP status:    " + ", ".join(f"{code}: {n}" for code, n in summary.by_status))
+    for site, n in summary.by_site:
+        click.echo(f"  {n:6d}  {site}")
+
+
 def main() -> None:
     cli(prog_name="newsarchive")

@@ -1,0 +1,126 @@
+"""Capture: every response the downloader gets goes to WARC, then to the index, before anything rewrites it.
+
+Enabled at 650 in settings.py, above HttpCompression (590) and Redirect (600): ``process_response`` sees
+the body still Content-Encoded and every 3xx, 4xx and 5xx, including robots.txt, feeds and sitemaps.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+from scrapy.utils.defer import deferred_from_coro
+
+from newsarchive.archive.index import Capture
+from newsarchive.archive.urls import canonicalize, host_of
+from newsarchive.archive.warc import HttpExchange
+from newsarchive.crawler.session import ArchiveSession, CaptureInfo
+
+logger = logging.getLogger(__name__)
+
+META_CAPTURE = "newsarchive_capture"
+META_KIND = "newsarchive_kind"
+META_SKIP = "newsarchive_no_capture"  # responses replayed from the archive are not archived again
+
+
+def header_pairs(headers: Any) -> list[tuple[str, str]]:
+    """Scrapy Headers (bytes, multi-valued) as (name, value) pairs in received order."""
+    pairs: list[tuple[str, str]] = []
+    for name, values in headers.items():
+        key = name.decode("latin-1") if isinstance(name, bytes) else str(name)
+        for value in values:
+            pairs.append((key, value.decode("latin-1") if isinstance(value, bytes) else str(value)))
+    return pairs
+
+
+def exchange_of(request: Request, response: Response, fetched_at: datetime) -> HttpExchange:
+    req_headers = header_pairs(request.headers)
+    if not any(k.lower() == "host" for k, _ in req_headers):
+        from urllib.parse import urlsplit
+
+        req_headers.insert(0, ("Host", urlsplit(request.url).netloc))
+    ip = response.ip_address
+    return HttpExchange(
+        url=response.url,
+        status=response.status,
+        response_headers=header_pairs(response.headers),
+        body=response.body,
+        method=request.method,
+        request_headers=req_headers,
+        request_body=request.body or b"",
+        protocol=(response.protocol or "HTTP/1.1").upper(),
+        ip_address=str(ip) if ip is not None else None,
+        fetched_at=fetched_at,
+    )
+
+
+class CaptureMiddleware:
+    def __init__(self, crawler: Crawler):
+        if not crawler.settings.getbool("NEWSARCHIVE_CAPTURE_ENABLED", True):
+            raise NotConfigured("NEWSARCHIVE_CAPTURE_ENABLED is off")
+        self.crawler = crawler
+        self.session = ArchiveSession.of(crawler)
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CaptureMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
+        if request.meta.get(META_SKIP) or "cached" in response.flags:
+            return response
+        try:
+            info = self.capture(request, response)
+        except OSError as exc:  # disk full, permissions: archiving is the point, so stop the crawl
+            logger.error("cannot write WARC for %s: %s; stopping the crawl", response.url, exc)
+            self.stats.inc_value("newsarchive/warc/write_failed")
+            if self.crawler.engine is not None:
+                deferred_from_coro(self.crawler.engine.close_spider_async(reason="warc-write-failed"))
+            return response
+        request.meta[META_CAPTURE] = info
+        return response
+
+    def capture(self, request: Request, response: Response) -> CaptureInfo:
+        session = self.session
+        fetched_at = datetime.now(UTC)
+        exchange = exchange_of(request, response, fetched_at)
+        with session.lock:
+            written = session.writer.write_exchange(exchange)
+        # the record is flushed: only now may the index point at it
+        row = Capture(
+            run_id=session.run_id,
+            url=response.url,
+            canonical_url=canonicalize(response.url),
+            host=host_of(response.url),
+            method=request.method,
+            status=response.status,
+            fetched_at=fetched_at,
+            content_type=_header(response, b"Content-Type"),
+            content_length=len(response.body),
+            payload_digest=written.payload_digest,
+            record_type=written.record_type,
+            record_id=written.record_id,
+            warc_file=written.ref.path,
+            warc_offset=written.ref.offset,
+            warc_length=written.ref.length,
+            request_record_id=written.request_record_id,
+            etag=_header(response, b"ETag"),
+            last_modified=_header(response, b"Last-Modified"),
+            location=_header(response, b"Location"),
+            kind=str(request.meta.get(META_KIND, "robots" if response.url.endswith("/robots.txt") else "page")),
+        )
+        capture_id = session.index.add_capture(row)
+        self.stats.inc_value("newsarchive/captures")
+        self.stats.inc_value(f"newsarchive/captures/status/{response.status}")
+        self.stats.inc_value("newsarchive/warc/bytes", written.ref.length + written.request_ref.length)
+        return CaptureInfo(capture_id, written.record_id, written.payload_digest, fetched_at, response.status)
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1")[:255] if value else None

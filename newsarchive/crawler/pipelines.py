@@ -1,0 +1,133 @@
+"""Item pipelines: extraction off the reactor thread (300), then WARC metadata record + index row (800)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+from newsarchive.archive.index import Article
+from newsarchive.crawler.extraction import Extraction, ExtractOptions, extract, failed
+from newsarchive.crawler.items import ArticleItem
+from newsarchive.crawler.session import ArchiveSession
+
+logger = logging.getLogger(__name__)
+
+
+def make_executor(workers: int) -> Executor:
+    """Processes for CPU-bound extraction (forkserver: no fork of the reactor's threads); 0 = one thread."""
+    if workers <= 0:
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
+
+
+class ExtractionPipeline:
+    def __init__(self, crawler: Crawler):
+        settings = crawler.settings
+        if not settings.getbool("NEWSARCHIVE_EXTRACTION_ENABLED", True):
+            raise NotConfigured("NEWSARCHIVE_EXTRACTION_ENABLED is off")
+        self.stats = crawler.stats
+        self.workers = settings.getint("NEWSARCHIVE_EXTRACTION_WORKERS", 2)
+        self.options = ExtractOptions(min_words=settings.getint("NEWSARCHIVE_EXTRACTION_MIN_WORDS", 20))
+        self.executor: Executor | None = None
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
+        return cls(crawler)
+
+    def open_spider(self, spider: Any = None) -> None:
+        self.executor = make_executor(self.workers)
+
+    def spider_closed(self, spider: Any = None) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=False)
+            self.executor = None
+
+    async def process_item(self, item: Any, spider: Any = None) -> Any:
+        if not isinstance(item, ArticleItem):
+            return item
+        item.extraction = await self._extract(item)
+        result = item.extraction
+        if result.ok:
+            self.stats.inc_value("newsarchive/extraction/ok")
+        else:
+            reason = (result.reason or "unknown").split(":")[0]
+            self.stats.inc_value(f"newsarchive/extraction/failed/{reason}")
+            logger.warning("no article extracted from %s: %s", item.url, result.reason)
+        return item
+
+    async def _extract(self, item: ArticleItem) -> Extraction:
+        if self.executor is None:
+            self.open_spider()
+        assert self.executor is not None
+        try:
+            future = self.executor.submit(extract, item.html, item.url, self.options)
+            return await asyncio.wrap_future(future)
+        except BrokenProcessPool:
+            logger.error("extraction worker died on %s; restarting the pool", item.url)
+            self.executor = make_executor(self.workers)
+            return failed(item.url, "worker-crashed")
+        except Exception as exc:  # an extractor bug must not stop the crawl
+            logger.exception("extraction crashed on %s", item.url)
+            return failed(item.url, f"crashed: {type(exc).__name__}")
+
+
+class IndexPipeline:
+    """Writes the extracted fields as a WARC metadata record, flushes, then commits the article row."""
+
+    def __init__(self, crawler: Crawler):
+        if not crawler.settings.getbool("NEWSARCHIVE_INDEX_ENABLED", True):
+            raise NotConfigured("NEWSARCHIVE_INDEX_ENABLED is off")
+        self.session = ArchiveSession.of(crawler)
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> IndexPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any, spider: Any = None) -> Any:
+        if not isinstance(item, ArticleItem) or item.extraction is None:
+            return item
+        result = item.extraction
+        with self.session.lock:
+            _ref, meta_id = self.session.writer.write_metadata(
+                item.url, item.capture.record_id, result.as_record(), moment=item.capture.fetched_at)
+        self.session.index.add_article(article_row(item, result, meta_id))
+        self.stats.inc_value("newsarchive/articles" if result.ok else "newsarchive/articles/failed")
+        return item
+
+
+def article_row(item: ArticleItem, result: Extraction, metadata_record_id: str | None) -> Article:
+    from newsarchive.archive.urls import canonicalize
+
+    return Article(
+        capture_id=item.capture.capture_id,
+        url=item.url,
+        canonical_url=canonicalize(result.canonical_url or item.url),
+        site=item.site,
+        status=result.status,
+        reason=result.reason,
+        title=result.title,
+        author=result.author,
+        published=result.published,
+        modified=result.modified,
+        date_source=result.date_source,
+        language=result.language,
+        section=result.section,
+        description=result.description,
+        text=result.text,
+        word_count=result.word_count,
+        text_hash=result.text_hash if result.text else None,
+        extractor=result.extractor,
+        extractor_version=result.extractor_version,
+        metadata_record_id=metadata_record_id,
+        fetched_at=item.capture.fetched_at,
+    )

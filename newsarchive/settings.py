@@ -1,0 +1,100 @@
+"""Scrapy settings for newsarchive (``scrapy.cfg``: ``[settings] default = newsarchive.settings``).
+
+Every component is enabled here with a comment on its priority. Our own settings start with
+``NEWSARCHIVE_``; each switchable component has an ``_ENABLED`` toggle. Environment variables named like a
+``NEWSARCHIVE_`` setting override it (``NEWSARCHIVE_INDEX_URL``, ``NEWSARCHIVE_HOME``, ...), see the end.
+"""
+
+from __future__ import annotations
+
+import os
+
+from newsarchive import __version__
+
+BOT_NAME = "newsarchive"
+SPIDER_MODULES = ["newsarchive.spiders"]
+NEWSPIDER_MODULE = "newsarchive.spiders"
+
+# -- politeness -----------------------------------------------------------------------------------------
+USER_AGENT = f"newsarchive/{__version__} (news archiving crawler; +https://pypi.org/project/newsarchive/)"
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_DELAY = 0.5  # per download slot (host); AutoThrottle never goes below it
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+RANDOMIZE_DOWNLOAD_DELAY = True
+
+# -- robustness -----------------------------------------------------------------------------------------
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024  # larger bodies are dropped by Scrapy (logged, counted)
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+REDIRECT_MAX_TIMES = 10  # redirect loops end here; every hop is archived
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+DNS_TIMEOUT = 20
+COOKIES_ENABLED = False  # news sites use cookies for consent walls and tracking; we archive what anonymous readers get
+TELNETCONSOLE_ENABLED = False
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+LOG_LEVEL = "INFO"
+SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"  # fair across hosts
+
+# -- components -----------------------------------------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    # 650: above Redirect (600) and HttpCompression (590), so process_response sees the wire bytes,
+    # Content-Encoding and every 3xx before they are rewritten.
+    "newsarchive.crawler.middlewares.CaptureMiddleware": 650,
+}
+ITEM_PIPELINES = {
+    # 300: extraction off the reactor thread (process pool), then 800: WARC metadata record + index row.
+    "newsarchive.crawler.pipelines.ExtractionPipeline": 300,
+    "newsarchive.crawler.pipelines.IndexPipeline": 800,
+}
+EXTENSIONS = {
+    # 500: progress line on stderr and a summary of newsarchive/* stats when the crawl ends.
+    "newsarchive.crawler.extensions.ProgressExtension": 500,
+}
+
+# -- newsarchive ----------------------------------------------------------------------------------------
+NEWSARCHIVE_HOME = ""  # "" -> $NEWSARCHIVE_HOME or ./newsarchive-data
+NEWSARCHIVE_INDEX_URL = ""  # "" -> sqlite file index.sqlite in the home
+NEWSARCHIVE_CAPTURE_ENABLED = True
+NEWSARCHIVE_WARC_PREFIX = "newsarchive"
+NEWSARCHIVE_WARC_MAX_SIZE = 1_000_000_000  # bytes; files rotate after the record that crosses it
+NEWSARCHIVE_WARC_FSYNC = False  # fsync after every record (flush always happens before the index commit)
+NEWSARCHIVE_WARC_OPERATOR = ""
+NEWSARCHIVE_WORKER_ID = ""  # goes into WARC file names; default: host name
+NEWSARCHIVE_EXTRACTION_ENABLED = True
+NEWSARCHIVE_EXTRACTION_WORKERS = 2  # processes; 0 runs extraction in a thread
+NEWSARCHIVE_EXTRACTION_MIN_WORDS = 20
+NEWSARCHIVE_INDEX_ENABLED = True
+NEWSARCHIVE_PROGRESS_ENABLED = True
+NEWSARCHIVE_PROGRESS_INTERVAL = 10.0  # seconds between progress lines
+
+
+def _env_overrides(namespace: dict[str, object]) -> None:
+    """``NEWSARCHIVE_*`` environment variables override the setting of the same name, typed like it."""
+    for key, value in os.environ.items():
+        if not key.startswith("NEWSARCHIVE_") or key not in namespace:
+            continue
+        default = namespace[key]
+        try:
+            namespace[key] = _typed(default, value)
+        except ValueError as exc:
+            raise ValueError(f"environment variable {key}={value!r}: expected {type(default).__name__}") from exc
+
+
+def _typed(default: object, value: str) -> object:
+    if isinstance(default, bool):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        return int(value)
+    if isinstance(default, float):
+        return float(value)
+    return value
+
+
+_env_overrides(globals())

@@ -1,0 +1,185 @@
+"""What every newsarchive spider shares: sites from arguments, site attribution, article detection, limits.
+
+Sites come from ``-a url=URL[,URL...]`` or ``-a sites=sites.toml [-a site=NAME[,NAME...]]`` (or, from the
+CLI, ``sites=[SiteConfig, ...]``). Strategies (feeds, sitemaps, sections) are mixins that add start
+requests and callbacks; :class:`newsarchive.spiders.news.NewsSpider` combines all three.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import courlan
+import scrapy
+from scrapy.http import Request, Response, TextResponse
+from twisted.python.failure import Failure
+
+from newsarchive.archive.urls import canonicalize
+from newsarchive.crawler.items import ArticleItem
+from newsarchive.crawler.middlewares import META_CAPTURE, META_KIND
+from newsarchive.crawler.sites import SiteConfig, SitesConfigError, load_sites, select_sites
+
+logger = logging.getLogger(__name__)
+
+META_SITE = "newsarchive_site"
+META_DEPTH = "newsarchive_depth"
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+NAV_PATH = re.compile(
+    r"/(tag|tags|thema|themen|topic|topics|author|autor|autoren|category|kategorie|rubrik|ressort|page|seite|"
+    r"search|suche|login|abo|newsletter|impressum|datenschutz|kontakt|about|agb|privacy|video|videos|"
+    r"podcast|wetter|horoskop|gewinnspiel)(/|$)", re.I,
+)
+ARTICLE_SHAPE = re.compile(r"(\d{5,}|[a-z0-9]+(-[a-z0-9]+){3,}|/\d{4}/\d{2}/|\.html?$)", re.I)
+SKIP_EXTENSIONS = re.compile(r"\.(pdf|jpe?g|png|gif|webp|svg|mp3|mp4|zip|gz|css|js|ico|woff2?|xml|rss)$", re.I)
+
+
+def _split(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return [v.strip() for v in str(value).split(",") if v.strip()]
+
+
+def sites_from_args(url: Any = None, sites: Any = None, site: Any = None, **limits: Any) -> list[SiteConfig]:
+    """Site configs from spider arguments; raises SitesConfigError with a clear message."""
+    if isinstance(sites, (list, tuple)) and all(isinstance(s, SiteConfig) for s in sites):
+        return list(sites)
+    if sites:
+        configs = select_sites(load_sites(sites), _split(site), sites)
+    elif url:
+        configs = [SiteConfig.from_urls([u]) for u in _split(url)]
+    else:
+        raise SitesConfigError("no site given: use -a url=URL or -a sites=sites.toml")
+    overrides = {k: int(v) for k, v in limits.items() if k in ("max_pages", "depth") and v not in (None, "")}
+    if overrides:
+        from dataclasses import replace
+
+        configs = [replace(c, **overrides) for c in configs]
+    return configs
+
+
+class BaseNewsSpider(scrapy.Spider):
+    """Shared machinery; subclasses mix in strategies and set ``name``."""
+
+    name = "base"
+    strategies: tuple[str, ...] = ()
+
+    def __init__(self, url: Any = None, sites: Any = None, site: Any = None, max_pages: Any = None,
+                 depth: Any = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.sites: list[SiteConfig] = sites_from_args(url, sites, site, max_pages=max_pages, depth=depth)
+        self._by_netloc = self._netlocs()
+        self.allowed_domains = sorted({d.split(":")[0] for s in self.sites for d in s.domains})
+        self.requested: Counter[str] = Counter()
+        self.run_args = {"sites": [s.name for s in self.sites], "strategies": list(self.strategies),
+                         "max_pages": max_pages, "depth": depth}
+        self.run_site = self.sites[0].name if len(self.sites) == 1 else None
+
+    def _netlocs(self) -> dict[str, SiteConfig]:
+        table: dict[str, SiteConfig] = {}
+        for config in self.sites:
+            for u in (*config.start_urls, *config.feeds, *config.sitemaps):
+                table.setdefault(urlsplit(u).netloc.lower(), config)
+        return table
+
+    # -- site attribution and URL policy ------------------------------------------------------------------
+    def site_of(self, url: str) -> SiteConfig | None:
+        parts = urlsplit(url)
+        config = self._by_netloc.get(parts.netloc.lower())
+        if config is not None:
+            return config
+        host = (parts.hostname or "").lower()
+        for config in self.sites:
+            if config.allowed_domains and any(host == d or host.endswith("." + d) for d in config.allowed_domains):
+                return config
+        bare = host[4:] if host.startswith("www.") else host
+        for netloc, config in self._by_netloc.items():
+            other = netloc.split(":")[0]
+            if (other[4:] if other.startswith("www.") else other) == bare and ":" not in netloc:
+                return config
+        return None
+
+    def allowed(self, url: str, site: SiteConfig) -> bool:
+        if not url.startswith(("http://", "https://")) or SKIP_EXTENSIONS.search(urlsplit(url).path):
+            return False
+        return not (site.exclude_pattern and re.search(site.exclude_pattern, url))
+
+    def is_article_url(self, url: str, site: SiteConfig) -> bool:
+        if site.article_pattern:
+            return re.search(site.article_pattern, url) is not None
+        path = urlsplit(url).path
+        if path in ("", "/") or NAV_PATH.search(path) or courlan.is_navigation_page(url):
+            return False
+        return bool(ARTICLE_SHAPE.search(path))
+
+    # -- request construction -------------------------------------------------------------------------------
+    def make_request(self, url: str, site: SiteConfig, kind: str, callback: Any, *, depth: int = 0,
+                     dont_filter: bool = False, **meta: Any) -> Request | None:
+        """A request within the site's page budget, or None when the budget is spent."""
+        if site.max_pages and self.requested[site.name] >= site.max_pages:
+            self.crawler.stats.inc_value("newsarchive/skipped/max_pages")
+            return None
+        self.requested[site.name] += 1
+        return Request(
+            canonicalize(url), callback=callback, errback=self.on_error, dont_filter=dont_filter,
+            meta={META_KIND: kind, META_SITE: site.name, META_DEPTH: depth, **meta},
+        )
+
+    def article_request(self, url: str, site: SiteConfig, depth: int = 0) -> Request | None:
+        if not self.allowed(url, site):
+            return None
+        return self.make_request(url, site, "article", self.parse_article, depth=depth)
+
+    async def start(self) -> AsyncIterator[Any]:
+        for site in self.sites:
+            for request in self.site_start_requests(site):
+                if request is not None:
+                    yield request
+
+    def site_start_requests(self, site: SiteConfig) -> Iterator[Request | None]:
+        """Each strategy mixin contributes ``start_<strategy>(site)``; they run in ``strategies`` order."""
+        for strategy in self.strategies:
+            yield from getattr(self, f"start_{strategy}")(site)
+
+    # -- callbacks -------------------------------------------------------------------------------------------
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        site = self.site_of(response.url) or self.sites[0]
+        if isinstance(response, TextResponse) and _is_html(response):
+            capture = response.meta.get(META_CAPTURE)
+            if capture is not None:
+                yield ArticleItem(url=response.url, capture=capture, html=response.text, site=site.name)
+            yield from self.follow_links(response, site)
+        else:
+            self.crawler.stats.inc_value("newsarchive/skipped/not_html")
+            logger.info("not an HTML page, archived only: %s (%s)", response.url,
+                        response.headers.get(b"Content-Type", b"?").decode("latin-1"))
+
+    def follow_links(self, response: Response, site: SiteConfig) -> Iterable[Any]:
+        return ()  # the section strategy follows links
+
+    def on_error(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        reason = failure.getErrorMessage() or failure.type.__name__
+        response = getattr(failure.value, "response", None)
+        if response is not None:  # HTTP errors were archived by the capture middleware
+            self.crawler.stats.inc_value(f"newsarchive/http_error/{response.status}")
+            logger.info("HTTP %s for %s (archived)", response.status, request.url)
+            return
+        self.crawler.stats.inc_value("newsarchive/errors")
+        self.crawler.stats.inc_value(f"newsarchive/errors/{failure.type.__name__}")
+        logger.warning("fetch failed for %s: %s", request.url, reason)
+        from newsarchive.crawler.session import ArchiveSession
+
+        session = ArchiveSession.of(self.crawler)
+        session.index.add_failure(session.run_id, request.url, f"{failure.type.__name__}: {reason}")
+
+
+def _is_html(response: TextResponse) -> bool:
+    ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+    return not ctype or any(t in ctype for t in HTML_TYPES)

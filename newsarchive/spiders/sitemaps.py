@@ -1,0 +1,67 @@
+"""Sitemap strategy: robots.txt ``Sitemap:`` lines and declared sitemaps, sitemap indexes, Google News sitemaps."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from scrapy.http import Request, Response
+from scrapy.utils.gz import gunzip
+from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+
+from newsarchive.crawler.sites import SiteConfig
+from newsarchive.spiders.base import BaseNewsSpider
+
+logger = logging.getLogger(__name__)
+
+MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemap protocol's own limit
+
+
+class SitemapStrategy(BaseNewsSpider):
+    def start_sitemaps(self, site: SiteConfig) -> Iterator[Request | None]:
+        roots = {urlunsplit((p.scheme, p.netloc, "/robots.txt", "", "")) for p in map(urlsplit, site.start_urls)}
+        for url in sorted(roots):
+            yield self.make_request(url, site, "robots", self.parse_robots)
+        for url in site.sitemaps:
+            yield self.make_request(url, site, "sitemap", self.parse_sitemap)
+
+    def parse_robots(self, response: Response) -> Iterator[Any]:
+        site = self.site_of(response.url)
+        if site is None:
+            return
+        for url in sitemap_urls_from_robots(response.text, base_url=response.url):
+            if self.site_of(url) is site:
+                yield self.make_request(url, site, "sitemap", self.parse_sitemap)
+
+    def parse_sitemap(self, response: Response) -> Iterator[Any]:
+        site = self.site_of(response.url)
+        if site is None:
+            return
+        body = self._sitemap_body(response)
+        try:
+            sitemap = Sitemap(body)
+        except Exception as exc:  # lxml raises on non-XML
+            self.crawler.stats.inc_value("newsarchive/sitemaps/unparseable")
+            logger.warning("not a sitemap: %s (%s)", response.url, exc)
+            return
+        self.crawler.stats.inc_value("newsarchive/sitemaps/parsed")
+        for entry in sitemap:
+            loc = entry.get("loc")
+            if not loc or self.site_of(loc) is not site:
+                continue
+            if sitemap.type == "sitemapindex":
+                yield self.make_request(loc, site, "sitemap", self.parse_sitemap)
+            elif sitemap.type == "urlset":
+                yield self.article_request(loc, site)
+
+    def _sitemap_body(self, response: Response) -> bytes:
+        body = response.body
+        if body[:2] == b"\x1f\x8b":  # a .xml.gz file (not Content-Encoding, which is already undone)
+            try:
+                return gunzip(body, max_size=MAX_SITEMAP_BYTES)
+            except Exception as exc:
+                logger.warning("bad gzip sitemap %s: %s", response.url, exc)
+                return b""
+        return body
