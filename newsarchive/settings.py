@@ -25,7 +25,6 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_DELAY = 0.5  # per download slot (host); AutoThrottle never goes below it
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
-RANDOMIZE_DOWNLOAD_DELAY = True
 
 # -- robustness -----------------------------------------------------------------------------------------
 DOWNLOAD_TIMEOUT = 30
@@ -37,9 +36,11 @@ RETRY_TIMES = 2
 DNS_TIMEOUT = 20
 COOKIES_ENABLED = False  # news sites use cookies for consent walls and tracking; we archive what anonymous readers get
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # no control port listening during crawls
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 LOG_LEVEL = "INFO"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"  # fair across hosts
 
 # -- components -----------------------------------------------------------------------------------------

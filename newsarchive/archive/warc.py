@@ -383,8 +383,8 @@ def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[WarcRef, Stored
         iterator = ArchiveIterator(fh)
         try:
             for record in iterator:
+                stored = _stored(record)  # read the payload before asking for offsets (they read to the end)
                 offset = iterator.get_record_offset()
-                stored = _stored(record)
                 length = iterator.get_record_length()
                 yield WarcRef(name, offset, length), stored
         except WarcReadError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from typing import Any
 
@@ -39,7 +40,8 @@ class ProgressExtension:
         elapsed = max(time.monotonic() - self.started, 1e-9)
         pages = self.stats.get_value("newsarchive/captures", 0)
         articles = self.stats.get_value("newsarchive/articles", 0)
-        logger.warning("progress: %d pages archived, %d articles (%.1f pages/s)", pages, articles, pages / elapsed)
+        print(f"progress: {pages} pages archived, {articles} articles ({pages / elapsed:.1f} pages/s)",
+              file=sys.stderr, flush=True)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         if self.loop is not None and self.loop.running:

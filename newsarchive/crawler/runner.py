@@ -61,7 +61,9 @@ def run_crawl(sites: list[SiteConfig], home: ArchiveHome, options: CrawlOptions 
     options = options or CrawlOptions()
     home.ensure()
     ArchiveIndex(home.index_url).close()  # fail fast, with one clear line, before the reactor starts
-    process = CrawlerProcess(crawl_settings(home, options), install_root_handler=False)
+    for handler in logging.root.handlers[:]:  # Scrapy installs its own root handler at LOG_LEVEL
+        logging.root.removeHandler(handler)
+    process = CrawlerProcess(crawl_settings(home, options))
     crawler = process.create_crawler(SPIDERS[options.spider])
     process.crawl(crawler, sites=sites)
     process.start()

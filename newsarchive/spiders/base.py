@@ -67,7 +67,7 @@ def sites_from_args(url: Any = None, sites: Any = None, site: Any = None, **limi
 class BaseNewsSpider(scrapy.Spider):
     """Shared machinery; subclasses mix in strategies and set ``name``."""
 
-    name = "base"
+    name = ""  # only the concrete spiders in news.py have names (and are listed by `scrapy list`)
     strategies: tuple[str, ...] = ()
 
     def __init__(self, url: Any = None, sites: Any = None, site: Any = None, max_pages: Any = None,
@@ -141,6 +141,12 @@ class BaseNewsSpider(scrapy.Spider):
             for request in self.site_start_requests(site):
                 if request is not None:
                     yield request
+        for site in self.sites:  # strategies that must wait for something (robots.txt) come second
+            for strategy in self.strategies:
+                late = getattr(self, f"late_start_{strategy}", None)
+                for request in (await late(site)) if late is not None else ():
+                    if request is not None:
+                        yield request
 
     def site_start_requests(self, site: SiteConfig) -> Iterator[Request | None]:
         """Each strategy mixin contributes ``start_<strategy>(site)``; they run in ``strategies`` order."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.http import Request, Response
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
@@ -21,11 +22,30 @@ MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemap protocol's own limit
 
 class SitemapStrategy(BaseNewsSpider):
     def start_sitemaps(self, site: SiteConfig) -> Iterator[Request | None]:
-        roots = {urlunsplit((p.scheme, p.netloc, "/robots.txt", "", "")) for p in map(urlsplit, site.start_urls)}
-        for url in sorted(roots):
-            yield self.make_request(url, site, "robots", self.parse_robots)
         for url in site.sitemaps:
             yield self.make_request(url, site, "sitemap", self.parse_sitemap)
+
+    async def late_start_sitemaps(self, site: SiteConfig) -> list[Request | None]:
+        """Sitemaps named in robots.txt, read from the robots.txt Scrapy fetches anyway (no second fetch)."""
+        requests: list[Request | None] = []
+        robots = self._robots_middleware()
+        roots = {urlunsplit((p.scheme, p.netloc, "/robots.txt", "", "")) for p in map(urlsplit, site.start_urls)}
+        for root in sorted(roots):
+            if robots is None:  # ROBOTSTXT_OBEY is off: fetch robots.txt ourselves
+                requests.append(self.make_request(root, site, "robots", self.parse_robots))
+                continue
+            parser = await robots.robot_parser(Request(root))
+            listed = getattr(getattr(parser, "rp", None), "sitemaps", None) or ()
+            for url in listed:
+                absolute = urljoin(root, url)
+                if self.site_of(absolute) is site:
+                    requests.append(self.make_request(absolute, site, "sitemap", self.parse_sitemap))
+        return requests
+
+    def _robots_middleware(self) -> RobotsTxtMiddleware | None:
+        engine = self.crawler.engine
+        middlewares = engine.downloader.middleware.middlewares if engine is not None else ()
+        return next((m for m in middlewares if isinstance(m, RobotsTxtMiddleware)), None)
 
     def parse_robots(self, response: Response) -> Iterator[Any]:
         site = self.site_of(response.url)
