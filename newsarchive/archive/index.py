@@ -345,3 +345,6 @@ class ArchiveIndex:
                 first_fetch=s.scalar(select(func.min(Capture.fetched_at))),
                 last_fetch=s.scalar(select(func.max(Capture.fetched_at))),
             )
+
+
+from newsarchive.archive import runs as _runs  # noqa: E402,F401  (registers schedule_runs on Base)
