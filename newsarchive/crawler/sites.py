@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -102,7 +103,9 @@ def _site(name: str, table: dict[str, Any], defaults: dict[str, Any], where: str
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise SitesConfigError(f"{place}: must be a whole number >= 0")
             values[key] = value
-        elif key in ("schedule", "recrawl"):
+        elif key == "schedule":
+            values[key] = check_schedule(value, place)
+        elif key == "recrawl":
             if not isinstance(value, str):
                 raise SitesConfigError(f"{place}: must be a string")
             values[key] = value
@@ -113,6 +116,43 @@ def _site(name: str, table: dict[str, Any], defaults: dict[str, Any], where: str
     if not (values.get("start_urls") or values.get("feeds") or values.get("sitemaps")):
         raise SitesConfigError(f"{where}: needs at least one of start_urls, feeds, sitemaps")
     return SiteConfig(name=name, extra=extra, **values)
+
+
+_INTERVAL = re.compile(r"(\d+)\s*([smhdw])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_interval(spec: str) -> timedelta:
+    """``"45m"``, ``"6h"``, ``"1d"``, ``"1h30m"`` (units s, m, h, d, w) as a timedelta; ValueError otherwise."""
+    text = spec.strip().lower()
+    parts = _INTERVAL.findall(text)
+    if not parts or _INTERVAL.sub("", text).strip():
+        raise ValueError(f"{spec!r} is not an interval")
+    seconds = sum(int(n) * _UNIT_SECONDS[unit] for n, unit in parts)
+    if seconds <= 0:
+        raise ValueError(f"{spec!r}: an interval must be longer than zero")
+    return timedelta(seconds=seconds)
+
+
+def check_schedule(value: object, place: str) -> str:
+    """A cron expression (5 fields, checked by APScheduler) or an interval; the error names ``place``."""
+    if not isinstance(value, str) or not value.strip():
+        raise SitesConfigError(f"{place}: must be a cron expression or an interval string")
+    if re.fullmatch(r"[\d\s]*[smhdw][\dsmhdw\s]*", value.strip().lower()):
+        try:
+            parse_interval(value)
+        except ValueError as exc:
+            raise SitesConfigError(f"{place}: {exc}") from exc
+        return value.strip()
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(value.strip(), timezone="UTC")
+    except ValueError as exc:
+        raise SitesConfigError(
+            f"{place}: {value!r} is neither a cron expression (minute hour day month weekday, "
+            f"e.g. \"*/30 * * * *\") nor an interval like \"45m\", \"6h\", \"1d\": {exc}") from exc
+    return value.strip()
 
 
 def _bad(place: str) -> str:
@@ -134,6 +174,8 @@ def load_sites(path: str | Path) -> dict[str, SiteConfig]:
     sites = data.get("sites")
     if not isinstance(defaults, dict):
         raise SitesConfigError(f"{path}: [defaults] must be a table")
+    if "schedule" in defaults:
+        check_schedule(defaults["schedule"], f"{path}: [defaults] schedule")
     if not isinstance(sites, dict) or not sites:
         raise SitesConfigError(f"{path}: no [sites.NAME] tables")
     result: dict[str, SiteConfig] = {}
