@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from newsarchive.archive.index import Article, ArchiveIndex, Capture, IndexUnavailable
+from newsarchive.archive.index import ArchiveIndex, Article, Capture, IndexUnavailable
 from tests.pg import pg_unavailable_reason, temp_pg_database
 
 

@@ -42,6 +42,21 @@ class CrawlResult:
         return self.reason in ("finished", "closespider_pagecount") and self.pages > 0
 
 
+TRACEBACK_LOGGERS = (
+    "scrapy.downloadermiddlewares.robotstxt", "scrapy.downloadermiddlewares.retry", "scrapy.core.scraper",
+    "scrapy.core.engine", "scrapy.core.downloader.handlers.http11",
+)
+
+
+def _one_line(record: logging.LogRecord) -> bool:
+    """Outside debug logging, failures are one line: the reason, not Twisted's traceback."""
+    if record.exc_info and record.exc_info[1] is not None:
+        record.msg = f"{record.msg} ({type(record.exc_info[1]).__name__})"
+        record.exc_info = None
+        record.exc_text = None
+    return True
+
+
 def crawl_settings(home: ArchiveHome, options: CrawlOptions) -> Settings:
     settings = Settings()
     settings.setmodule("newsarchive.settings", priority="project")
@@ -64,6 +79,9 @@ def run_crawl(sites: list[SiteConfig], home: ArchiveHome, options: CrawlOptions 
     for handler in logging.root.handlers[:]:  # Scrapy installs its own root handler at LOG_LEVEL
         logging.root.removeHandler(handler)
     process = CrawlerProcess(crawl_settings(home, options))
+    if logging.getLevelName(options.log_level) != logging.DEBUG:
+        for name in TRACEBACK_LOGGERS:  # logger filters survive Scrapy re-installing its root handler
+            logging.getLogger(name).addFilter(_one_line)
     crawler = process.create_crawler(SPIDERS[options.spider])
     process.crawl(crawler, sites=sites)
     process.start()
