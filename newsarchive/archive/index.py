@@ -91,12 +91,14 @@ class Capture(Base):
         SqlIndex("ix_captures_url_time", "url", "fetched_at"),
         SqlIndex("ix_captures_canonical", "canonical_url", "fetched_at"),
         SqlIndex("ix_captures_digest", "payload_digest"),
+        SqlIndex("ix_captures_key", "url_key", "fetched_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
     url: Mapped[str] = mapped_column(Text)
     canonical_url: Mapped[str] = mapped_column(Text)
+    url_key: Mapped[str] = mapped_column(Text, default="")  # folds http/https, www, tracking params
     host: Mapped[str] = mapped_column(String(255), index=True)
     method: Mapped[str] = mapped_column(String(16), default="GET")
     status: Mapped[int] = mapped_column(Integer)
@@ -173,6 +175,20 @@ class FetchFailure(Base):
 
 class IndexUnavailable(Exception):
     """The index database cannot be used (bad URL, server unreachable, missing driver)."""
+
+
+@dataclass(frozen=True)
+class PriorCapture:
+    """What a recrawl needs to know of the last archived capture of a URL."""
+
+    url: str
+    fetched_at: datetime
+    first_fetched_at: datetime
+    record_id: str
+    payload_digest: str
+    etag: str | None
+    last_modified: str | None
+    has_article: bool
 
 
 @dataclass(frozen=True)
@@ -295,6 +311,41 @@ class ArchiveIndex:
         with self.sessions() as s:
             stmt = select(Capture).where((Capture.url == url) | (Capture.canonical_url == url))
             return list(s.scalars(stmt.order_by(Capture.fetched_at)))
+
+    def prior_capture(self, url_key: str) -> PriorCapture | None:
+        """The newest full (200, non-revisit) capture with this URL key, or None if never archived."""
+        with self.sessions() as s:
+            base = select(Capture).where(Capture.url_key == url_key, Capture.status == 200)
+            last = s.scalars(base.where(Capture.record_type == "response")
+                             .order_by(Capture.fetched_at.desc()).limit(1)).first()
+            if last is None:
+                return None
+            first = s.scalar(select(func.min(Capture.fetched_at)).where(Capture.url_key == url_key))
+            has_article = s.scalar(
+                select(func.count()).select_from(Article).join(Capture).where(Capture.url_key == url_key)
+            )
+            return PriorCapture(last.url, last.fetched_at, first or last.fetched_at, last.record_id,
+                                last.payload_digest, last.etag, last.last_modified, bool(has_article))
+
+    def payload_original(self, url_key: str, payload_digest: str) -> Capture | None:
+        """The newest full response of this URL with this payload digest (for identical-payload revisits)."""
+        with self.sessions() as s:
+            stmt = (select(Capture).where(Capture.url_key == url_key, Capture.payload_digest == payload_digest,
+                                          Capture.record_type == "response")
+                    .order_by(Capture.fetched_at.desc()).limit(1))
+            return s.scalars(stmt).first()
+
+    def article_versions(self, url: str) -> list[Article]:
+        """Every successfully extracted version of an article (by URL, canonical URL or URL key), oldest first."""
+        from newsarchive.archive.urls import url_key
+
+        key = url_key(url)
+        with self.sessions() as s:
+            stmt = (select(Article).join(Capture)
+                    .where((Capture.url_key == key) | (Article.canonical_url == url) | (Article.url == url),
+                           Article.status == "ok")
+                    .order_by(Article.fetched_at, Article.id))
+            return list(s.scalars(stmt))
 
     def capture(self, capture_id: int) -> Capture | None:
         with self.sessions() as s:

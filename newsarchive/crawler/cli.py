@@ -193,6 +193,41 @@ def show(url: str, text: bool, home: str | None, index_url: str | None) -> None:
 
 
 @cli.command()
+@click.argument("url")
+@click.option("--list", "list_only", is_flag=True, help="List the versions instead of diffing them.")
+@click.option("--from", "old", type=int, default=-2, show_default=True, help="Version number (1 = first, -1 = newest).")
+@click.option("--to", "new", type=int, default=-1, show_default=True, help="Version number to compare with.")
+@archive_options
+@friendly_errors
+def diff(url: str, list_only: bool, old: int, new: int, home: str | None, index_url: str | None) -> None:
+    """Show what changed between archived versions of an article (unified diff of the extracted text).
+
+    \b
+    Examples:
+      newsarchive diff https://www.example-news.org/politik/story-123.html
+      newsarchive diff URL --list
+    """
+    from newsarchive.archive.versions import text_diff
+
+    versions = open_index(resolve_home(home, index_url)).article_versions(url)
+    if not versions:
+        raise UserError(f"no archived article for {url}", exit_code=EXIT_FAILED)
+    if list_only or len(versions) == 1:
+        for number, version in enumerate(versions, 1):
+            click.echo(f"{number:3d}  {version.fetched_at:%Y-%m-%d %H:%M:%S}  {version.word_count:6d} words  "
+                       f"{(version.text_hash or '')[:12]}  {version.title or ''}")
+        if len(versions) == 1 and not list_only:
+            click.echo("only one version archived: nothing to compare", err=True)
+        return
+    try:
+        a, b = versions[old - 1 if old > 0 else old], versions[new - 1 if new > 0 else new]
+    except IndexError as exc:
+        raise UserError(f"there are {len(versions)} versions; --from/--to must be 1..{len(versions)} or "
+                        f"-1..-{len(versions)}") from exc
+    click.echo(text_diff(a, b), nl=False)
+
+
+@cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @archive_options
 @friendly_errors

@@ -16,9 +16,15 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
 
-from newsarchive.archive.index import Capture
-from newsarchive.archive.urls import canonicalize, host_of
-from newsarchive.archive.warc import HttpExchange
+from newsarchive.archive.index import Capture, PriorCapture
+from newsarchive.archive.urls import canonicalize, host_of, url_key
+from newsarchive.archive.warc import (
+    REVISIT_IDENTICAL,
+    REVISIT_NOT_MODIFIED,
+    HttpExchange,
+    Revisit,
+    sha1_digest,
+)
 from newsarchive.crawler.session import ArchiveSession, CaptureInfo
 
 logger = logging.getLogger(__name__)
@@ -26,6 +32,8 @@ logger = logging.getLogger(__name__)
 META_CAPTURE = "newsarchive_capture"
 META_KIND = "newsarchive_kind"
 META_SKIP = "newsarchive_no_capture"  # responses replayed from the archive are not archived again
+META_PRIOR = "newsarchive_prior"  # PriorCapture of a conditional refetch (set by the spider)
+META_UNCHANGED = "newsarchive_unchanged"  # set here: the payload equals an archived one (revisit written)
 
 
 def header_pairs(headers: Any) -> list[tuple[str, str]]:
@@ -85,17 +93,36 @@ class CaptureMiddleware:
         request.meta[META_CAPTURE] = info
         return response
 
+    def revisit_for(self, request: Request, response: Response) -> Revisit | None:
+        """A revisit when the server says 304 to our conditional GET, or sends a payload we already have."""
+        prior = request.meta.get(META_PRIOR)
+        if response.status == 304 and isinstance(prior, PriorCapture):
+            return Revisit(prior.url, prior.fetched_at, prior.record_id, prior.payload_digest, REVISIT_NOT_MODIFIED)
+        if response.status != 200 or not response.body:
+            return None
+        original = self.session.index.payload_original(url_key(response.url), sha1_digest(response.body))
+        if original is None:
+            return None
+        return Revisit(original.url, original.fetched_at, original.record_id, original.payload_digest,
+                       REVISIT_IDENTICAL)
+
     def capture(self, request: Request, response: Response) -> CaptureInfo:
         session = self.session
         fetched_at = datetime.now(UTC)
         exchange = exchange_of(request, response, fetched_at)
+        revisit = self.revisit_for(request, response)
         with session.lock:
-            written = session.writer.write_exchange(exchange)
+            written = session.writer.write_exchange(exchange, revisit=revisit)
+        if revisit is not None:
+            request.meta[META_UNCHANGED] = True
+            self.stats.inc_value(f"newsarchive/revisits/{'not_modified' if response.status == 304 else 'identical'}")
         # the record is flushed: only now may the index point at it
         row = Capture(
             run_id=session.run_id,
             url=response.url,
             canonical_url=canonicalize(response.url),
+            url_key=url_key(response.url),
+            refers_to_record_id=revisit.refers_to_record_id if revisit else None,
             host=host_of(response.url),
             method=request.method,
             status=response.status,

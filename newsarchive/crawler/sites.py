@@ -106,9 +106,7 @@ def _site(name: str, table: dict[str, Any], defaults: dict[str, Any], where: str
         elif key == "schedule":
             values[key] = check_schedule(value, place)
         elif key == "recrawl":
-            if not isinstance(value, str):
-                raise SitesConfigError(f"{place}: must be a string")
-            values[key] = value
+            values[key] = check_recrawl(value, place)
         elif key in _KNOWN:
             values[key] = value
         else:
@@ -153,6 +151,19 @@ def check_schedule(value: object, place: str) -> str:
             f"{place}: {value!r} is neither a cron expression (minute hour day month weekday, "
             f"e.g. \"*/30 * * * *\") nor an interval like \"45m\", \"6h\", \"1d\": {exc}") from exc
     return value.strip()
+
+
+def check_recrawl(value: object, place: str) -> str:
+    """never, always, an interval ("6h") or decay[:ages]; see newsarchive.crawler.recrawl."""
+    from newsarchive.crawler.recrawl import RecrawlPolicy
+
+    if not isinstance(value, str):
+        raise SitesConfigError(f"{place}: must be a string")
+    try:
+        RecrawlPolicy.parse(value)
+    except ValueError as exc:
+        raise SitesConfigError(f"{place}: {exc}") from exc
+    return value
 
 
 def _bad(place: str) -> str:

@@ -11,6 +11,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,9 +20,11 @@ import scrapy
 from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
-from newsarchive.archive.urls import canonicalize
+from newsarchive.archive.urls import canonicalize, url_key
 from newsarchive.crawler.items import ArticleItem
-from newsarchive.crawler.middlewares import META_CAPTURE, META_KIND
+from newsarchive.crawler.middlewares import META_CAPTURE, META_KIND, META_PRIOR, META_UNCHANGED
+from newsarchive.crawler.recrawl import RecrawlPolicy
+from newsarchive.crawler.session import ArchiveSession
 from newsarchive.crawler.sites import SiteConfig, SitesConfigError, load_sites, select_sites
 
 logger = logging.getLogger(__name__)
@@ -77,6 +80,8 @@ class BaseNewsSpider(scrapy.Spider):
         self._by_netloc = self._netlocs()
         self.allowed_domains = sorted({d.split(":")[0] for s in self.sites for d in s.domains})
         self.requested: Counter[str] = Counter()
+        self.seen_keys: set[str] = set()
+        self.policies = {s.name: RecrawlPolicy.parse(s.recrawl) for s in self.sites}
         self.run_args = {"sites": [s.name for s in self.sites], "strategies": list(self.strategies),
                          "max_pages": max_pages, "depth": depth}
         self.run_site = self.sites[0].name if len(self.sites) == 1 else None
@@ -132,9 +137,29 @@ class BaseNewsSpider(scrapy.Spider):
         )
 
     def article_request(self, url: str, site: SiteConfig, depth: int = 0) -> Request | None:
+        """A request for an article URL, unless it is archived and its site's recrawl policy says not yet."""
         if not self.allowed(url, site):
             return None
-        return self.make_request(url, site, "article", self.parse_article, depth=depth)
+        key = url_key(url)
+        if key in self.seen_keys:  # http/https, www and tracking variants of one article within this crawl
+            return None
+        self.seen_keys.add(key)
+        prior = self.archive.index.prior_capture(key)
+        if not self.policies[site.name].due(prior, datetime.now(UTC)):
+            self.crawler.stats.inc_value("newsarchive/skipped/archived")
+            return None
+        request = self.make_request(url, site, "article", self.parse_article, depth=depth, **{META_PRIOR: prior})
+        if request is not None and prior is not None:
+            self.crawler.stats.inc_value("newsarchive/recrawled")
+            if prior.etag:
+                request.headers[b"If-None-Match"] = prior.etag
+            if prior.last_modified:
+                request.headers[b"If-Modified-Since"] = prior.last_modified
+        return request
+
+    @property
+    def archive(self) -> ArchiveSession:
+        return ArchiveSession.of(self.crawler)
 
     async def start(self) -> AsyncIterator[Any]:
         for site in self.sites:
@@ -158,7 +183,10 @@ class BaseNewsSpider(scrapy.Spider):
         site = self.site_of(response.url) or self.sites[0]
         if isinstance(response, TextResponse) and _is_html(response):
             capture = response.meta.get(META_CAPTURE)
-            if capture is not None:
+            prior = response.meta.get(META_PRIOR)
+            if response.meta.get(META_UNCHANGED) and prior is not None and prior.has_article:
+                self.crawler.stats.inc_value("newsarchive/articles/unchanged")
+            elif capture is not None:
                 yield ArticleItem(url=response.url, capture=capture, html=response.text, site=site.name)
             yield from self.follow_links(response, site)
         else:
@@ -180,9 +208,7 @@ class BaseNewsSpider(scrapy.Spider):
         self.crawler.stats.inc_value("newsarchive/errors")
         self.crawler.stats.inc_value(f"newsarchive/errors/{failure.type.__name__}")
         logger.warning("fetch failed for %s: %s", request.url, reason)
-        from newsarchive.crawler.session import ArchiveSession
-
-        session = ArchiveSession.of(self.crawler)
+        session = self.archive
         session.index.add_failure(session.run_id, request.url, f"{failure.type.__name__}: {reason}")
 
 
