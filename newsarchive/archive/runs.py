@@ -38,6 +38,7 @@ STOPPED = "stopped"    # stopped by the scheduler's shutdown, exited after SIGIN
 KILLED = "killed"      # did not stop within the grace period and was killed
 ERROR = "error"        # could not be started at all (e.g. executable missing)
 ENDED = (OK, FAILED, STOPPED, KILLED, ERROR)
+INTERRUPTED = (STOPPED, KILLED, "shutdown")  # not evidence for health: the run was cut short on purpose
 
 
 class ScheduleRun(Base):
@@ -141,13 +142,29 @@ def last_started(index: ArchiveIndex, site: str) -> datetime | None:
         return s.scalar(select(func.max(ScheduleRun.started_at)).where(ScheduleRun.site == site))
 
 
-def close_abandoned(index: ArchiveIndex, detail: str = "scheduler ended without recording the outcome") -> int:
-    """Mark ``running`` schedule runs left by a scheduler that died (kill -9, power loss) as failed."""
+@dataclass(frozen=True)
+class RunningRun:
+    id: int
+    site: str
+    pid: int | None
+    started_at: datetime
+
+
+def running(index: ArchiveIndex, site: str | None = None) -> list[RunningRun]:
+    """Schedule runs still marked ``running`` (by this or another scheduler process)."""
+    stmt = select(ScheduleRun).where(ScheduleRun.status == RUNNING)
+    if site is not None:
+        stmt = stmt.where(ScheduleRun.site == site)
+    with index.sessions() as s:
+        return [RunningRun(r.id, r.site, r.pid, r.started_at) for r in s.scalars(stmt.order_by(ScheduleRun.id))]
+
+
+def mark_abandoned(index: ArchiveIndex, run_ids: Iterable[int],
+                   detail: str = "the scheduler ended without recording the outcome") -> None:
+    """Mark runs left ``running`` by a scheduler that died (kill -9, power loss) as failed."""
     with index.session() as s:
-        rows = list(s.scalars(select(ScheduleRun).where(ScheduleRun.status == RUNNING)))
-        for row in rows:
+        for row in s.scalars(select(ScheduleRun).where(ScheduleRun.id.in_(list(run_ids)))):
             row.status, row.finished_at, row.detail = FAILED, utcnow(), detail
-        return len(rows)
 
 
 # -- history and health -------------------------------------------------------------------------------------
@@ -223,13 +240,15 @@ def new_article_counts(s: Session, run_ids: Iterable[int]) -> dict[int, int]:
 
 def site_health(index: ArchiveIndex, sites: Iterable[str] | None = None, *,
                 window: int = DEFAULT_HEALTH_WINDOW) -> list[SiteHealth]:
-    """Health of each site (those given, or every site with a run), from its last ``window`` ended runs."""
+    """Health of each site (those given, or every site with a run), from its last ``window`` ended runs
+    (runs stopped on purpose do not count)."""
     if window < 1:
         raise ValueError(f"health window must be >= 1, not {window}")
     names = list(sites) if sites is not None else _sites_with_runs(index)
     out = []
     for name in names:
-        ended = [r for r in run_history(index, site=name, limit=window + 5) if r.ended][:window]
+        history = run_history(index, site=name, limit=window + 20)
+        ended = [r for r in history if r.ended and r.status not in INTERRUPTED][:window]
         out.append(SiteHealth(site=name, window=window, runs_checked=len(ended),
                               new_articles=sum(r.new_articles for r in ended),
                               last_run=ended[0].started_at if ended else None))
@@ -241,3 +260,33 @@ def _sites_with_runs(index: ArchiveIndex) -> list[str]:
         crawled = set(s.scalars(select(CrawlRun.site).where(CrawlRun.site.is_not(None)).distinct()))
         scheduled = set(s.scalars(select(ScheduleRun.site).distinct()))
     return sorted(str(x) for x in crawled | scheduled)
+
+
+# -- text table ---------------------------------------------------------------------------------------------
+_COLUMNS = ("RUN", "SITE", "STARTED (UTC)", "TOOK", "STATUS", "PAGES", "ARTICLES", "NEW", "ERRORS", "VIA", "HEALTH")
+
+
+def history_table(records: list[RunRecord], health: Iterable[SiteHealth]) -> list[str]:
+    """Aligned text lines: a header, one line per run (newest first), stale sites flagged on their newest run."""
+    stale = {h.site: h for h in health if h.stale}
+    flagged: set[str] = set()
+    rows = [_COLUMNS]
+    for r in records:
+        note = "stale" if r.site in stale and r.site not in flagged else ""
+        flagged.add(r.site)
+        run = str(r.crawl_run_id) if r.crawl_run_id is not None else f"s{r.schedule_run_id}"
+        rows.append((run, r.site, f"{r.started_at:%Y-%m-%d %H:%M:%S}", _took(r), r.status, str(r.pages),
+                     str(r.articles), str(r.new_articles), str(r.errors), r.trigger, note))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    for h in stale.values():
+        lines.append(f"stale: {h.site}: its last {h.runs_checked} runs found no new articles")
+    return lines
+
+
+def _took(r: RunRecord) -> str:
+    if r.finished_at is None:
+        return "running"
+    seconds = max(0, int((r.finished_at - r.started_at).total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}h{rest // 60:02d}m" if hours else f"{rest // 60}m{rest % 60:02d}s"
