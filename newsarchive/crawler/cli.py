@@ -254,5 +254,87 @@ def stats(as_json: bool, home: str | None, index_url: str | None) -> None:
         click.echo(f"  {n:6d}  {site}")
 
 
+
+@cli.command()
+@click.argument("targets", nargs=-1)
+@click.option("--sites", "sites_file", required=True, type=click.Path(dir_okay=False),
+              help="sites.toml; each site's `schedule` is a cron expression or an interval (45m, 6h, 1d).")
+@click.option("--once", is_flag=True, help="Run the sites that are due, then exit (for cron or systemd timers).")
+@click.option("--max-concurrent", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Crawls running at the same time at most (sites sharing a host never overlap).")
+@click.option("--misfire-grace", type=click.IntRange(min=1), default=None, metavar="SECONDS",
+              help="Skip a run that could not start within SECONDS of its time (default: run it late, once).")
+@click.option("--stop-timeout", type=click.FloatRange(min=0), default=60.0, show_default=True, metavar="SECONDS",
+              help="On SIGTERM/Ctrl-C, how long running crawls may take to close before they are killed.")
+@click.option("--default-schedule", default="1h", show_default=True,
+              help="Schedule of sites without one (and without [defaults] schedule).")
+@click.option("--timezone", default=None, help="Time zone of cron expressions (default: the local zone).")
+@archive_options
+@friendly_errors
+def schedule(targets: tuple[str, ...], sites_file: str, once: bool, max_concurrent: int, misfire_grace: int | None,
+             stop_timeout: float, default_schedule: str, timezone: str | None, home: str | None,
+             index_url: str | None) -> None:
+    """Crawl the sites of sites.toml (all, or TARGETS) on their schedules until SIGTERM or Ctrl-C.
+
+    Schedules and next run times are kept in the index database and survive restarts; each crawl
+    runs in its own process, its outcome is listed by `newsarchive runs`.
+
+    \b
+    Examples:
+      newsarchive -v schedule --sites sites.toml
+      newsarchive schedule --sites sites.toml --once     # from cron: run what is due, then exit
+    """
+    from newsarchive.crawler.scheduling import CrawlScheduler, ScheduleError, ScheduleOptions
+    from newsarchive.crawler.sites import load_sites, select_sites
+
+    sites = select_sites(load_sites(sites_file), list(targets), sites_file)
+    archive = resolve_home(home, index_url)
+    open_index(archive).close()
+    options = ScheduleOptions(max_concurrent=max_concurrent, misfire_grace=misfire_grace, stop_timeout=stop_timeout,
+                              default_schedule=default_schedule, timezone=timezone)
+    try:
+        scheduler = CrawlScheduler(sites, sites_file, archive, options)
+    except ScheduleError as exc:
+        raise UserError(str(exc)) from exc
+    with scheduler.stop_on_signals():
+        if not once:
+            click.echo(f"scheduling {len(sites)} site(s); stop with Ctrl-C or SIGTERM", err=True)
+            scheduler.run_forever()
+            return
+        outcomes = scheduler.run_due()
+    for outcome in outcomes:
+        click.echo(f"{outcome.site}: {outcome.status} (exit {outcome.exit_code}, run {outcome.crawl_run_id})")
+    failed = [o.site for o in outcomes if o.failed]
+    if failed:
+        raise UserError(f"{len(failed)} of {len(outcomes)} crawls did not succeed: {', '.join(failed)} "
+                        f"(see newsarchive runs)", exit_code=EXIT_FAILED)
+
+
+@cli.command("runs")
+@click.option("--site", help="Only the runs of this site.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Newest runs to list.")
+@click.option("--health-window", type=click.IntRange(min=1), default=3, show_default=True, metavar="N",
+              help="Flag a site as stale when its last N runs found no new articles.")
+@archive_options
+@friendly_errors
+def runs_command(site: str | None, limit: int, health_window: int, home: str | None, index_url: str | None) -> None:
+    """List crawl runs, newest first: start, duration, status, pages, articles (new), errors; flag stale sites.
+
+    \b
+    Example:
+      newsarchive runs --site demo-courier --limit 10
+    """
+    from newsarchive.archive.runs import history_table, run_history, site_health
+
+    index = open_index(resolve_home(home, index_url))
+    records = run_history(index, site=site, limit=limit)
+    if not records:
+        click.echo("no runs yet" + (f" for {site}" if site else ""), err=True)
+        return
+    health = site_health(index, sorted({r.site for r in records}), window=health_window)
+    for line in history_table(records, health):
+        click.echo(line)
+
+
 def main() -> None:
     cli(prog_name="newsarchive")
