@@ -26,11 +26,9 @@ EXIT_FAILED = 1
 class UserError(click.ClickException):
     """One line for the user; exit status 2 (the user must act) unless told otherwise."""
 
-    exit_code = EXIT_USAGE
-
     def __init__(self, message: str, exit_code: int = EXIT_USAGE):
         super().__init__(message)
-        self.exit_code = exit_code
+        self.exit_code = exit_code  # type: ignore[misc]  # click declares it on the class
 
     def show(self, file: Any = None) -> None:
         click.echo(f"error: {self.format_message()}", err=True)

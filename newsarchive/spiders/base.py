@@ -25,7 +25,7 @@ from newsarchive.crawler.items import ArticleItem
 from newsarchive.crawler.middlewares import META_CAPTURE, META_KIND, META_PRIOR, META_UNCHANGED
 from newsarchive.crawler.recrawl import RecrawlPolicy
 from newsarchive.crawler.session import ArchiveSession
-from newsarchive.crawler.sites import SiteConfig, SitesConfigError, load_sites, select_sites
+from newsarchive.crawler.sites import SiteConfig, SitesConfigError, load_sites, select_sites, with_limits
 
 logger = logging.getLogger(__name__)
 
@@ -59,12 +59,11 @@ def sites_from_args(url: Any = None, sites: Any = None, site: Any = None, **limi
         configs = [SiteConfig.from_urls([u]) for u in _split(url)]
     else:
         raise SitesConfigError("no site given: use -a url=URL or -a sites=sites.toml")
-    overrides = {k: int(v) for k, v in limits.items() if k in ("max_pages", "depth") and v not in (None, "")}
-    if overrides:
-        from dataclasses import replace
+    def limit(name: str) -> int | None:
+        value = limits.get(name)
+        return None if value in (None, "") else int(value)
 
-        configs = [replace(c, **overrides) for c in configs]
-    return configs
+    return [with_limits(c, max_pages=limit("max_pages"), depth=limit("depth")) for c in configs]
 
 
 class BaseNewsSpider(scrapy.Spider):
@@ -125,7 +124,7 @@ class BaseNewsSpider(scrapy.Spider):
 
     # -- request construction -------------------------------------------------------------------------------
     def make_request(self, url: str, site: SiteConfig, kind: str, callback: Any, *, depth: int = 0,
-                     dont_filter: bool = False, **meta: Any) -> Request | None:
+                     dont_filter: bool = False, meta: dict[str, Any] | None = None) -> Request | None:
         """A request within the site's page budget, or None when the budget is spent."""
         if site.max_pages and self.requested[site.name] >= site.max_pages:
             self.crawler.stats.inc_value("newsarchive/skipped/max_pages")
@@ -133,7 +132,7 @@ class BaseNewsSpider(scrapy.Spider):
         self.requested[site.name] += 1
         return Request(
             canonicalize(url), callback=callback, errback=self.on_error, dont_filter=dont_filter,
-            meta={META_KIND: kind, META_SITE: site.name, META_DEPTH: depth, **meta},
+            meta={META_KIND: kind, META_SITE: site.name, META_DEPTH: depth, **(meta or {})},
         )
 
     def article_request(self, url: str, site: SiteConfig, depth: int = 0) -> Request | None:
@@ -148,7 +147,7 @@ class BaseNewsSpider(scrapy.Spider):
         if not self.policies[site.name].due(prior, datetime.now(UTC)):
             self.crawler.stats.inc_value("newsarchive/skipped/archived")
             return None
-        request = self.make_request(url, site, "article", self.parse_article, depth=depth, **{META_PRIOR: prior})
+        request = self.make_request(url, site, "article", self.parse_article, depth=depth, meta={META_PRIOR: prior})
         if request is not None and prior is not None:
             self.crawler.stats.inc_value("newsarchive/recrawled")
             if prior.etag:
@@ -192,26 +191,32 @@ class BaseNewsSpider(scrapy.Spider):
         else:
             self.crawler.stats.inc_value("newsarchive/skipped/not_html")
             logger.info("not an HTML page, archived only: %s (%s)", response.url,
-                        response.headers.get(b"Content-Type", b"?").decode("latin-1"))
+                        _content_type(response) or "?")
 
     def follow_links(self, response: Response, site: SiteConfig) -> Iterable[Any]:
         return ()  # the section strategy follows links
 
     def on_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
-        reason = failure.getErrorMessage() or failure.type.__name__
+        kind = failure.type.__name__ if failure.type is not None else "Error"
+        reason = failure.getErrorMessage() or kind
         response = getattr(failure.value, "response", None)
         if response is not None:  # HTTP errors were archived by the capture middleware
             self.crawler.stats.inc_value(f"newsarchive/http_error/{response.status}")
             logger.info("HTTP %s for %s (archived)", response.status, request.url)
             return
         self.crawler.stats.inc_value("newsarchive/errors")
-        self.crawler.stats.inc_value(f"newsarchive/errors/{failure.type.__name__}")
+        self.crawler.stats.inc_value(f"newsarchive/errors/{kind}")
         logger.warning("fetch failed for %s: %s", request.url, reason)
         session = self.archive
-        session.index.add_failure(session.run_id, request.url, f"{failure.type.__name__}: {reason}")
+        session.index.add_failure(session.run_id, request.url, f"{kind}: {reason}")
 
 
-def _is_html(response: TextResponse) -> bool:
-    ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+def _content_type(response: Response) -> str:
+    value = response.headers.get(b"Content-Type")
+    return value.decode("latin-1").lower() if value else ""
+
+
+def _is_html(response: Response) -> bool:
+    ctype = _content_type(response)
     return not ctype or any(t in ctype for t in HTML_TYPES)
