@@ -64,6 +64,7 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, EVENT_
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -171,6 +172,16 @@ def first_run_time(trigger: BaseTrigger, last_started: datetime | None, now: dat
     return now if nxt is None or nxt <= now else nxt
 
 
+class _Scheduler(BackgroundScheduler):
+    """APScheduler 3's loop runs ``_process_jobs`` once more after ``shutdown()`` (the state is then STOPPED,
+    not PAUSED): it would submit due jobs to the closed executor and advance their stored next run times."""
+
+    def _process_jobs(self) -> float | None:
+        if self.state != STATE_RUNNING:
+            return None
+        return super()._process_jobs()  # type: ignore[no-any-return]
+
+
 # The job function must be importable by reference (the job store pickles ``module:function``), so the
 # scheduler of this process registers itself here while it runs.
 _active: CrawlScheduler | None = None
@@ -266,7 +277,7 @@ class CrawlScheduler:
 
     # -- setup --------------------------------------------------------------------------------------------
     def _make_scheduler(self) -> BackgroundScheduler:
-        scheduler = BackgroundScheduler(
+        scheduler = _Scheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=self.index.engine, tablename=JOBS_TABLE)},
             executors={"default": ThreadPoolExecutor(len(self.sites) + 1)},
             job_defaults={"coalesce": True, "max_instances": 1,
@@ -380,8 +391,9 @@ class CrawlScheduler:
         try:
             self._close_abandoned()
             self.scheduler.start(paused=True)
+            plans = self.sync_jobs()
             now = utcnow()
-            due = [p for p in self.sync_jobs() if p.due(now)]
+            due = [p for p in plans if p.due(now)]
             logger.info("due now: %s", ", ".join(p.site for p in due) or "nothing")
             outcomes = self._run_plans(due)
         finally:
@@ -497,7 +509,7 @@ class CrawlScheduler:
 
     def _terminate_children(self) -> None:
         with self._lock:
-            procs = dict(self._procs)
+            procs = {run_id: p for run_id, p in self._procs.items() if p.poll() is None}  # not ended already
             for run_id in procs:
                 self._signaled[run_id] = runs.STOPPED
         for proc in procs.values():
