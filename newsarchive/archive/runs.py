@@ -235,7 +235,7 @@ def new_article_counts(s: Session, run_ids: Iterable[int]) -> dict[int, int]:
         .where(Capture.run_id.in_(ids), Article.status == "ok", ~seen_before)
         .group_by(Capture.run_id)
     )
-    return {int(run_id): int(n) for run_id, n in s.execute(stmt)}
+    return {int(run_id): int(n) for run_id, n in s.execute(stmt) if run_id is not None}
 
 
 def site_health(index: ArchiveIndex, sites: Iterable[str] | None = None, *,
