@@ -412,11 +412,11 @@ class Kronenpost(Template):
 
     css = ".c_article{max-width:760px}.c_netiquette{font-size:12px}"
     body_class = "c_body"
-    article_pattern = r"/\d{6,}(?=$|[?#])|/artikel/\d{6,}-[a-z0-9-]+(?=$|[?#])"
+    article_pattern = r"/\d{6,}-[a-z0-9-]+(?=$|[?#])"
     service_paths = (("/impressum", "Impressum"), ("/datenschutz", "Datenschutz"), ("/agb", "AGB"), ("/abo", "Pur-Abo"), ("/login", "Anmelden"))
 
     def path_for(self, slug: str, number: int, when: datetime) -> str:
-        return f"/{number}"
+        return f"/{number}-{slug}"
 
     def legacy_path(self, story: Story) -> str:
         return f"/artikel/{article_number(self.outlet, story)}-{story.slug}"
@@ -617,15 +617,11 @@ class Nx24(Template):
 
     css = ".article__text p{line-height:1.5}.teaser-box{border:1px solid #ccc}"
     body_class = "site--article"
-    article_pattern = r"-article\d+\.html(?=$|[?#])"
+    article_pattern = r"-article\d+\.html(?=$|[?#])|/archiv/\d{4}/\d{2}/[a-z0-9-]+\.html(?=$|[?#])"
     service_paths = (("/impressum", "Impressum"), ("/datenschutz", "Datenschutz"), ("/agb", "AGB"), ("/live", "Live-TV"))
 
     def path_for(self, slug: str, number: int, when: datetime) -> str:
-        camel = "-".join(w.capitalize() for w in slug.split("-"))
-        return f"/politik/{camel}-article{number}.html"
-
-    def legacy_path(self, story: Story) -> str:
-        return f"/politik/{story.slug}-article{article_number(self.outlet, story)}.html"
+        return f"/politik/{slug}-article{number}.html"
 
     def cookie_banner(self) -> str:
         return ('<div class="cmp-banner" id="cmp"><h2>Wir respektieren Ihre Privatsphäre</h2><p>Mit Ihrer '
