@@ -660,7 +660,7 @@ class Nx24(Template):
     def more_box(self, chrome: PageChrome, stories: Sequence[Story], story: Story) -> str:
         heading = "".join(f"<h3>{esc(t)}</h3>" for t in chrome.site_texts("related-heading"))
         items = "".join(f'<li><a href="{self.article_path(s)}">{esc(s.title)}</a></li>' for s in stories
-                        if s is not story)
+                        if s is not story) or '<li><a href="/politik/">Alle Nachrichten aus der Politik</a></li>'
         return f'<div class="article__aside"><section class="teaser-box">{heading}<ul>{items}</ul></section></div>'
 
     def newsletter(self, chrome: PageChrome) -> str:
