@@ -312,20 +312,39 @@ class ArchiveIndex:
             stmt = select(Capture).where((Capture.url == url) | (Capture.canonical_url == url))
             return list(s.scalars(stmt.order_by(Capture.fetched_at)))
 
-    def prior_capture(self, url_key: str) -> PriorCapture | None:
-        """The newest full (200, non-revisit) capture with this URL key, or None if never archived."""
+    def prior_capture(self, url_key: str, max_redirects: int = 5) -> PriorCapture | None:
+        """The newest full (200, non-revisit) capture with this URL key, following archived redirects.
+
+        None if the URL (or where it last redirected to) was never archived with a 200.
+        """
+        from urllib.parse import urljoin
+
+        from newsarchive.archive.urls import url_key as key_of
+
         with self.sessions() as s:
-            base = select(Capture).where(Capture.url_key == url_key, Capture.status == 200)
-            last = s.scalars(base.where(Capture.record_type == "response")
-                             .order_by(Capture.fetched_at.desc()).limit(1)).first()
-            if last is None:
-                return None
-            first = s.scalar(select(func.min(Capture.fetched_at)).where(Capture.url_key == url_key))
-            has_article = s.scalar(
-                select(func.count()).select_from(Article).join(Capture).where(Capture.url_key == url_key)
-            )
-            return PriorCapture(last.url, last.fetched_at, first or last.fetched_at, last.record_id,
-                                last.payload_digest, last.etag, last.last_modified, bool(has_article))
+            for _ in range(max_redirects + 1):
+                newest = s.scalars(select(Capture).where(Capture.url_key == url_key)
+                                   .order_by(Capture.fetched_at.desc()).limit(1)).first()
+                if newest is None:
+                    return None
+                if 300 <= newest.status < 400 and newest.location:
+                    url_key = key_of(urljoin(newest.url, newest.location))
+                    continue
+                return self._prior(s, url_key)
+        return None
+
+    @staticmethod
+    def _prior(s: Session, url_key: str) -> PriorCapture | None:
+        last = s.scalars(select(Capture).where(Capture.url_key == url_key, Capture.status == 200,
+                                               Capture.record_type == "response")
+                         .order_by(Capture.fetched_at.desc()).limit(1)).first()
+        if last is None:
+            return None
+        first = s.scalar(select(func.min(Capture.fetched_at)).where(Capture.url_key == url_key))
+        has_article = s.scalar(select(func.count()).select_from(Article).join(Capture)
+                               .where(Capture.url_key == url_key))
+        return PriorCapture(last.url, last.fetched_at, first or last.fetched_at, last.record_id,
+                            last.payload_digest, last.etag, last.last_modified, bool(has_article))
 
     def payload_original(self, url_key: str, payload_digest: str) -> Capture | None:
         """The newest full response of this URL with this payload digest (for identical-payload revisits)."""

@@ -12,7 +12,7 @@ from typing import Any
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
 
@@ -34,6 +34,10 @@ META_KIND = "newsarchive_kind"
 META_SKIP = "newsarchive_no_capture"  # responses replayed from the archive are not archived again
 META_PRIOR = "newsarchive_prior"  # PriorCapture of a conditional refetch (set by the spider)
 META_UNCHANGED = "newsarchive_unchanged"  # set here: the payload equals an archived one (revisit written)
+
+
+class AlreadyArchived(IgnoreRequest):
+    """The request leads to an archived article that its recrawl policy does not want again yet."""
 
 
 def header_pairs(headers: Any) -> list[tuple[str, str]]:
@@ -78,6 +82,15 @@ class CaptureMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CaptureMiddleware:
         return cls(crawler)
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        """A redirect to an article that is archived (and not due again) is not followed."""
+        if not request.meta.get("redirect_urls") or request.meta.get(META_KIND) != "article":
+            return
+        due = getattr(self.crawler.spider, "recrawl_due", None)
+        if due is not None and not due(request.url, request.meta.get("newsarchive_site")):
+            self.stats.inc_value("newsarchive/skipped/archived")
+            raise AlreadyArchived(f"redirect target already archived: {request.url}")
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
         if request.meta.get(META_SKIP) or "cached" in response.flags:

@@ -17,12 +17,19 @@ from urllib.parse import urlsplit
 
 import courlan
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
 from newsarchive.archive.urls import canonicalize, url_key
 from newsarchive.crawler.items import ArticleItem
-from newsarchive.crawler.middlewares import META_CAPTURE, META_KIND, META_PRIOR, META_UNCHANGED
+from newsarchive.crawler.middlewares import (
+    META_CAPTURE,
+    META_KIND,
+    META_PRIOR,
+    META_UNCHANGED,
+    AlreadyArchived,
+)
 from newsarchive.crawler.recrawl import RecrawlPolicy
 from newsarchive.crawler.session import ArchiveSession
 from newsarchive.crawler.sites import SiteConfig, SitesConfigError, load_sites, select_sites, with_limits
@@ -146,6 +153,7 @@ class BaseNewsSpider(scrapy.Spider):
         prior = self.archive.index.prior_capture(key)
         if not self.policies[site.name].due(prior, datetime.now(UTC)):
             self.crawler.stats.inc_value("newsarchive/skipped/archived")
+            logger.debug("archived, not due for a recrawl: %s", url)
             return None
         request = self.make_request(url, site, "article", self.parse_article, depth=depth, meta={META_PRIOR: prior})
         if request is not None and prior is not None:
@@ -155,6 +163,13 @@ class BaseNewsSpider(scrapy.Spider):
             if prior.last_modified:
                 request.headers[b"If-Modified-Since"] = prior.last_modified
         return request
+
+    def recrawl_due(self, url: str, site_name: str | None) -> bool:
+        """Whether ``url`` may be fetched under its site's recrawl policy (used for redirect targets)."""
+        policy = self.policies.get(site_name or "")
+        if policy is None:
+            return True
+        return policy.due(self.archive.index.prior_capture(url_key(url)), datetime.now(UTC))
 
     @property
     def archive(self) -> ArchiveSession:
@@ -204,6 +219,12 @@ class BaseNewsSpider(scrapy.Spider):
         if response is not None:  # HTTP errors were archived by the capture middleware
             self.crawler.stats.inc_value(f"newsarchive/http_error/{response.status}")
             logger.info("HTTP %s for %s (archived)", response.status, request.url)
+            return
+        if failure.check(AlreadyArchived):
+            return  # counted by the middleware
+        if failure.check(IgnoreRequest) and "robots.txt" in reason:  # a rule obeyed, not a failure
+            self.crawler.stats.inc_value("newsarchive/skipped/robots_txt")
+            logger.info("not fetched, disallowed by robots.txt: %s", request.url)
             return
         self.crawler.stats.inc_value("newsarchive/errors")
         self.crawler.stats.inc_value(f"newsarchive/errors/{kind}")
