@@ -458,6 +458,14 @@ def test_bad_config_is_one_clear_error(tmp_path: Path, toml: str, args: list[str
 def test_missing_or_unreadable_sites_file(tmp_path: Path) -> None:
     missing = CliRunner().invoke(cli, ["schedule", "--sites", str(tmp_path / "nope.toml"), "--once"])
     assert missing.exit_code == 2 and f"{tmp_path / 'nope.toml'}: no such file" in missing.output
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\xff\xfe[sites.demo]\n")
+    undecodable = CliRunner().invoke(cli, ["schedule", "--sites", str(binary), "--once"])
+    assert undecodable.exit_code == 2 and f"{binary}: cannot read" in undecodable.output
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[sites.demo\n")
+    invalid = CliRunner().invoke(cli, ["schedule", "--sites", str(broken), "--once"])
+    assert invalid.exit_code == 2 and f"{broken}: not valid TOML" in invalid.output
     locked = tmp_path / "locked.toml"
     locked.write_text('[sites.demo]\nstart_urls = ["http://x.test/"]\n')
     locked.chmod(0)
@@ -542,20 +550,31 @@ def newsarchive(*args: str, **kw: Any) -> subprocess.Popen[bytes]:
                             stderr=subprocess.PIPE, **kw)
 
 
-def test_real_crawl_once_against_local_site(tmp_path: Path, local_site: Callable[[int, float], str]) -> None:
-    sites = write_sites(tmp_path / "sites.toml", local_site(3, 0.0), 10)
+def test_real_crawls_of_demo_sites_once(tmp_path: Path, demo_sites: Any) -> None:
+    sites = tmp_path / "sites.toml"
+    sites.write_text(demo_sites.sites_toml(), encoding="utf-8")
     home = tmp_path / "home"
-    out, err = newsarchive("schedule", "--sites", str(sites), "--once", "--home", str(home)).communicate(timeout=110)
-    assert b"local: ok (exit 0, run 1)" in out, err.decode()[-2000:]
-    (row,) = schedule_rows(ArchiveHome.resolve(home).index_url)
-    assert row.status == runs.OK and row.crawl_run_id == 1 and row.trigger == "once"
-    (record,) = runs.run_history(ArchiveIndex(ArchiveHome.resolve(home).index_url))
-    assert record.pages >= 4 and record.articles == 3 and record.new_articles == 3
+    url = ArchiveHome.resolve(home).index_url
+    args = ("schedule", "--sites", str(sites), "wien24", "kronenpost", "--once", "--max-concurrent", "2",
+            "--home", str(home))
+    proc = newsarchive(*args)
+    out, err = proc.communicate(timeout=110)
+    assert proc.returncode == 0, err.decode()[-2000:]
+    assert b"wien24: ok (exit 0" in out and b"kronenpost: ok (exit 0" in out
+    rows = schedule_rows(url)
+    assert sorted(r.site for r in rows) == ["kronenpost", "wien24"]
+    assert all(r.status == runs.OK and r.trigger == "once" and r.crawl_run_id for r in rows)
+    # both outlets are served from 127.0.0.1: one host, so the crawls ran one after the other
+    assert rows[0].finished_at is not None and rows[0].finished_at <= rows[1].started_at
+    for record in runs.run_history(ArchiveIndex(url)):
+        assert record.status == "finished" and record.pages >= 5 and record.new_articles >= 1
     assert list(home.glob("warcs/*.warc.gz")) and not list(home.glob("warcs/*.open"))
-    assert row.log_path == str(home.resolve() / "logs" / "schedule-local-1.log")
-    assert "run 1: finished" in Path(row.log_path).read_text()  # the crawl's own output is kept
-    again, _ = newsarchive("schedule", "--sites", str(sites), "--once", "--home", str(home)).communicate(timeout=60)
-    assert again == b""  # nothing due: the next run is an hour away
+    for row in rows:
+        assert row.log_path == str(home.resolve() / "logs" / f"schedule-{row.site}-{row.id}.log")
+        assert f"run {row.crawl_run_id}: finished" in Path(row.log_path).read_text()  # the crawl's output
+    again = newsarchive(*args)
+    out, err = again.communicate(timeout=60)
+    assert again.returncode == 0 and out == b""  # nothing due: the next runs are an hour away
 
 
 def test_real_crawl_failure_makes_once_exit_non_zero(tmp_path: Path) -> None:

@@ -471,12 +471,14 @@ class CrawlScheduler:
         proc = self._spawn(job, log_path)
         if isinstance(proc, RunOutcome):
             return proc
-        runs.update_schedule_run(self.index, run_id, pid=proc.pid, log_path=str(log_path))
         logger.info("crawling %s (schedule run %d, pid %d, log %s)", site, run_id, proc.pid, log_path)
-        code = proc.wait()
-        with self._lock:
-            self._procs.pop(run_id, None)
-            status = self._signaled.pop(run_id, None) or (runs.OK if code == 0 else runs.FAILED)
+        try:
+            runs.update_schedule_run(self.index, run_id, pid=proc.pid, log_path=str(log_path))
+        finally:  # the crawl is tracked (and stopped on shutdown) even if the index is briefly unavailable
+            code = proc.wait()
+            with self._lock:
+                self._procs.pop(run_id, None)
+                status = self._signaled.pop(run_id, None) or (runs.OK if code == 0 else runs.FAILED)
         crawl_run = runs.crawl_run_after(self.index, site, before, run_id)
         runs.update_schedule_run(self.index, run_id, status=status, exit_code=code, finished_at=utcnow(),
                                  crawl_run_id=crawl_run)
