@@ -196,3 +196,25 @@ def _articles(home: Path) -> list[Article]:
     except Exception:
         return []
 
+
+
+def test_crawl_into_postgresql(tmp_path: Path, demo_sites: Any) -> None:
+    from tests.pg import pg_unavailable_reason, temp_pg_database
+
+    reason = pg_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with temp_pg_database() as url:
+        sites = tmp_path / "sites.toml"
+        sites.write_text(demo_sites.sites_toml(), encoding="utf-8")
+        proc = newsarchive("crawl", "--sites", str(sites), "--home", str(tmp_path), "--index-url", url, *FAST)
+        assert proc.returncode == 0, proc.stderr
+        index = ArchiveIndex(url)
+        articles = index.articles()
+        assert {story_url(demo_sites, s) for s in load_stories()} <= {a.url for a in articles}
+        assert all(a.published is not None and a.published.tzinfo is not None for a in articles)
+        with index.sessions() as s:
+            captures = list(s.scalars(select(Capture)))
+        warc_dir = ArchiveHome.resolve(tmp_path).warc_dir
+        assert all(read_record(warc_dir, c.warc_ref).warc_header("WARC-Record-ID") == c.record_id for c in captures)
+        index.close()
