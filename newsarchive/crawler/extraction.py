@@ -1,34 +1,57 @@
-"""Article extraction: trafilatura (comments off) plus metadata, as plain functions with no Scrapy import.
+"""Article extraction: chrome-cleaned trafilatura plus metadata, as plain functions with no Scrapy import.
 
-``extract(html, url)`` returns an :class:`Extraction` whatever happens: a failure carries ``status="failed"``
-and a ``reason`` (``empty``, ``not-html``, ``too-short``, ``parse-error``), never ``None``.
+``extract(html, url, options, template=None)`` returns an :class:`Extraction` whatever happens: a failure
+carries ``status="failed"`` and a ``reason`` (``empty``, ``not-html``, ``parse-error``, ``no-article-text``,
+``too-short``), never ``None``. The steps:
+
+1. parse once (lxml via trafilatura), read the metadata from the untouched tree (:func:`page_metadata`);
+2. drop generic page furniture from a copy of the tree (:func:`newsarchive.crawler.chrome.clean_tree`);
+3. trafilatura (comments off) on the cleaned tree, then line filters (headline, furniture phrases, a
+   second copy of the body) and, when given, the site's learned template (:mod:`newsarchive.archive.templates`);
+4. guard against over-cleaning: when the result is implausibly short, fall back to trafilatura on the
+   untouched page and readability-lxml, keeping the longer of the two (``extra["method"]`` says which).
+
+``extract`` is a module-level function of picklable arguments (the options and template model are
+frozen dataclasses), so a process pool can run it off the crawl's reactor thread.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
+from copy import deepcopy
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
-from typing import Any
-from urllib.parse import urlsplit
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
 
 import trafilatura
-from htmldate import find_date
+from lxml.html import HtmlElement
+from trafilatura.utils import load_html
+
+from newsarchive.crawler import chrome
+
+if TYPE_CHECKING:
+    from newsarchive.archive.templates import TemplateModel
 
 logger = logging.getLogger(__name__)
 
 EXTRACTOR_NAME = "newsarchive-trafilatura"
-EXTRACTOR_VERSION = f"1+trafilatura-{trafilatura.__version__}"
+EXTRACTOR_VERSION = f"2+trafilatura-{trafilatura.__version__}"
 MIN_WORDS = 20
+FALLBACK_MIN_WORDS = 60  # below this many words after cleaning, try the uncleaned page and readability
+_BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"RIFF", b"\x00\x00")
 
 
 @dataclass(frozen=True)
 class ExtractOptions:
     min_words: int = MIN_WORDS
-    favor_precision: bool = True
+    favor_precision: bool = False
     include_tables: bool = True
+    chrome_filters: bool = True  # generic DOM and line filters (off: plain trafilatura)
+    fallback_min_words: int = FALLBACK_MIN_WORDS
 
 
 @dataclass(frozen=True)
@@ -49,6 +72,8 @@ class Extraction:
     text: str = ""
     extractor: str = EXTRACTOR_NAME
     extractor_version: str = EXTRACTOR_VERSION
+    authors: tuple[str, ...] = ()
+    modified_source: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -69,6 +94,7 @@ class Extraction:
         for key in ("published", "modified"):
             if data[key] is not None:
                 data[key] = data[key].isoformat()
+        data["authors"] = list(self.authors)
         data["word_count"] = self.word_count
         data["text_hash"] = self.text_hash
         return data
@@ -78,14 +104,114 @@ def failed(url: str, reason: str) -> Extraction:
     return Extraction(url=url, status="failed", reason=reason)
 
 
+# -- input checks -------------------------------------------------------------------------------------------
+def input_problem(html: str | bytes) -> str | None:
+    """Why ``html`` cannot be a page (``empty``, ``not-html``), or None when it may be one."""
+    head = html[:4096] if isinstance(html, bytes) else html[:4096].encode("utf-8", "replace")
+    if not head.strip():
+        return "empty"
+    if head.lstrip().startswith(_BINARY_MAGIC) or b"\x00" in head:
+        return "not-html"
+    window = html[:65536]
+    if (b"<" not in window) if isinstance(window, bytes) else ("<" not in window):
+        return "not-html"
+    return None
+
+
+def extract(html: str | bytes, url: str, options: ExtractOptions | None = None,
+            template: TemplateModel | None = None) -> Extraction:
+    """Extract the article of one page. Never raises for bad input: returns a failed Extraction."""
+    options = options or ExtractOptions()
+    problem = input_problem(html) if html else "empty"
+    if problem:
+        return failed(url, problem)
+    try:
+        tree = load_html(html)
+        if tree is None:
+            return failed(url, "parse-error")
+        meta = page_metadata(tree, url)
+        text, extra = body_text(tree, url, options, meta, template)
+    except Exception as exc:  # lxml/trafilatura raise on pathological markup; one page never stops a crawl
+        logger.warning("extraction failed for %s: %s", url, exc)
+        return failed(url, f"parse-error: {type(exc).__name__}")
+    if not text.strip():
+        return Extraction(url=url, status="failed", reason="no-article-text", extra=extra, **meta.fields())
+    meta = meta.with_language(text)
+    status, reason = ("ok", None) if len(chrome.words(text)) >= options.min_words else ("failed", "too-short")
+    return Extraction(url=url, status=status, reason=reason, text=text, extra=extra, **meta.fields())
+
+
+# -- body ---------------------------------------------------------------------------------------------------
+def _trafilatura_text(tree: HtmlElement, url: str, options: ExtractOptions, **kw: Any) -> str:
+    return trafilatura.extract(
+        tree, url=url, include_comments=False, include_tables=options.include_tables,
+        favor_precision=options.favor_precision, **kw,
+    ) or ""
+
+
+def _readability_text(tree: HtmlElement) -> str:
+    from readability import Document  # readability-lxml
+
+    summary = Document(deepcopy(tree)).summary(html_partial=True)
+    root = load_html(summary)
+    if root is None:
+        return ""
+    blocks = (" ".join(el.itertext()).strip() for el in root.iter("p", "h2", "h3", "h4", "li", "blockquote"))
+    return "\n".join(" ".join(b.split()) for b in blocks if b)
+
+
+def body_text(tree: HtmlElement, url: str, options: ExtractOptions, meta: PageMeta,
+              template: TemplateModel | None) -> tuple[str, dict[str, Any]]:
+    """The article text and how it was obtained (``extra``: method, removed furniture, template lines)."""
+    if not options.chrome_filters:
+        return _trafilatura_text(deepcopy(tree), url, options), {"method": "trafilatura"}
+    cleaned = deepcopy(tree)
+    removed = chrome.clean_tree(cleaned)
+    text = _filtered(_trafilatura_text(cleaned, url, options), meta)
+    extra: dict[str, Any] = {"method": "cleaned", "chrome_elements": removed}
+    if len(chrome.words(text)) < options.fallback_min_words:
+        text, extra["method"] = _fallback(tree, url, options, meta, text)
+    if template is not None:
+        before = len(text.splitlines())
+        text = template.filter(text)
+        extra["template_lines"] = before - len(text.splitlines())
+    return text, extra
+
+
+def _filtered(text: str, meta: PageMeta) -> str:
+    return chrome.filter_lines(text, title=meta.raw_title or meta.title)
+
+
+def _fallback(tree: HtmlElement, url: str, options: ExtractOptions, meta: PageMeta,
+              cleaned: str) -> tuple[str, str]:
+    """The longest of: the cleaned text, trafilatura on the uncleaned page, readability-lxml (all filtered)."""
+    candidates = [(cleaned, "cleaned"), (_filtered(_trafilatura_text(deepcopy(tree), url, options), meta),
+                                         "fallback-trafilatura")]
+    try:
+        candidates.append((_filtered(_readability_text(tree), meta), "fallback-readability"))
+    except Exception as exc:  # readability raises on empty or odd documents
+        logger.debug("readability failed on %s: %s", url, exc)
+    best = max(candidates, key=lambda c: len(chrome.words(c[0])))
+    return best if len(chrome.words(best[0])) > len(chrome.words(cleaned)) else (cleaned, "cleaned")
+
+
+# -- metadata -----------------------------------------------------------------------------------------------
 def parse_date(value: str | None) -> datetime | None:
-    if not value:
+    """An aware datetime from an ISO 8601 string (a date alone is midnight UTC); None if unparseable."""
+    if not value or not isinstance(value, str):
         return None
+    value = value.strip()
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        match = re.match(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?", value)
+        if not match:
+            return None
+        try:
+            moment = datetime.fromisoformat(match.group(0))
+        except ValueError:
+            return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def detect_language(text: str, declared: str | None) -> str | None:
@@ -103,47 +229,195 @@ def detect_language(text: str, declared: str | None) -> str | None:
     return None
 
 
-_HTML_LANG = re.compile(rb"<html[^>]*\blang\s*=\s*[\"']?([A-Za-z_-]{2,10})", re.I)
+@dataclass(frozen=True)
+class PageMeta:
+    title: str | None = None
+    raw_title: str | None = None
+    authors: tuple[str, ...] = ()
+    published: datetime | None = None
+    date_source: str | None = None
+    modified: datetime | None = None
+    modified_source: str | None = None
+    declared_language: str | None = None
+    language: str | None = None
+    site: str | None = None
+    section: str | None = None
+    description: str | None = None
+    canonical_url: str | None = None
+
+    def with_language(self, text: str) -> PageMeta:
+        from dataclasses import replace
+
+        return replace(self, language=detect_language(text, self.declared_language))
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "title": self.title, "author": "; ".join(self.authors) or None, "authors": self.authors,
+            "published": self.published, "date_source": self.date_source, "modified": self.modified,
+            "modified_source": self.modified_source, "site": self.site, "section": self.section,
+            "description": self.description, "canonical_url": self.canonical_url,
+            "language": self.language or self.declared_language,
+        }
 
 
-def extract(html: str | bytes, url: str, options: ExtractOptions | None = None) -> Extraction:
-    """Extract the article of one page. Never raises for bad input: returns a failed Extraction."""
-    options = options or ExtractOptions()
-    if not html or not (html.strip() if isinstance(html, str) else html.strip()):
-        return failed(url, "empty")
-    raw = html.encode("utf-8", "replace") if isinstance(html, str) else html
-    try:
-        doc = trafilatura.bare_extraction(
-            html, url=url, with_metadata=True, include_comments=False,
-            favor_precision=options.favor_precision, include_tables=options.include_tables,
-        )
-    except Exception as exc:  # trafilatura/lxml raise on pathological markup
-        logger.warning("extraction failed for %s: %s", url, exc)
-        return failed(url, f"parse-error: {type(exc).__name__}")
-    if doc is None or not (doc.text or "").strip():
-        return failed(url, "no-article-text")
-    text = doc.text.strip()
-    meta = _metadata(doc, raw, url)
-    if len(re.findall(r"\w+", text)) < options.min_words:
-        return Extraction(url=url, status="failed", reason="too-short", text=text, **meta)
-    return Extraction(url=url, status="ok", text=text, **meta)
+def _meta_map(tree: HtmlElement) -> dict[str, str]:
+    """``<meta>`` values by lower-cased property/name/itemprop (first one wins)."""
+    out: dict[str, str] = {}
+    for el in tree.iter("meta"):
+        key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
+        value = (el.get("content") or "").strip()
+        if key and value and key not in out:
+            out[key] = value
+    return out
 
 
-def _metadata(doc: Any, raw: bytes, url: str) -> dict[str, Any]:
-    declared = _HTML_LANG.search(raw[:4096])
-    published = parse_date(doc.date)
-    date_source = "trafilatura" if published else None
+_ARTICLE_TYPES = ("article", "newsarticle", "reportagenewsarticle", "blogposting", "analysisnewsarticle",
+                  "opinionnewsarticle", "webpage", "report", "liveblogposting")
+
+
+def _ld_nodes(data: Any) -> list[dict[str, Any]]:
+    if isinstance(data, list):
+        return [n for item in data for n in _ld_nodes(item)]
+    if not isinstance(data, dict):
+        return []
+    return [data, *_ld_nodes(data.get("@graph", []))]
+
+
+def json_ld_article(tree: HtmlElement) -> dict[str, Any]:
+    """The most article-like JSON-LD node of the page (NewsArticle before Article before WebPage)."""
+    best: tuple[int, dict[str, Any]] = (len(_ARTICLE_TYPES), {})
+    for script in tree.iter("script"):
+        if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
+            continue
+        try:
+            data = json.loads(script.text)
+        except ValueError:
+            continue
+        for node in _ld_nodes(data):
+            types = node.get("@type") or []
+            for kind in [types] if isinstance(types, str) else types:
+                rank = _ARTICLE_TYPES.index(kind.lower()) if str(kind).lower() in _ARTICLE_TYPES else None
+                if rank is not None and (rank < best[0] or (rank == 0 and not best[1])):
+                    best = (rank, node)
+    return best[1]
+
+
+def _names(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [n for item in value for n in _names(item)]
+    if isinstance(value, dict):
+        return _names(value.get("name"))
+    if isinstance(value, str) and value.strip() and not value.strip().startswith("http"):
+        return [value.strip()]
+    return []
+
+
+PUBLISHED_KEYS = ("article:published_time", "og:article:published_time", "datepublished", "publishdate",
+                  "pubdate", "date", "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.created",
+                  "sailthru.date", "parsely-pub-date")
+MODIFIED_KEYS = ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified",
+                 "dc.date.modified", "last-modified")
+
+
+def _first_date(pairs: list[tuple[str, Any]]) -> tuple[datetime | None, str | None]:
+    for source, value in pairs:
+        moment = parse_date(value) if isinstance(value, str) else None
+        if moment is not None:
+            return moment, source
+    return None, None
+
+
+def find_dates(tree: HtmlElement, ld: dict[str, Any], metas: dict[str, str], url: str,
+               ) -> tuple[datetime | None, str | None, datetime | None, str | None]:
+    """Published and modified dates with their sources: JSON-LD, meta tags, <time>, then htmldate."""
+    times = [t.get("datetime") for t in tree.iter("time") if t.get("datetime")]
+    published, source = _first_date([("json-ld", ld.get("datePublished")), ("json-ld", ld.get("dateCreated")),
+                                     *((f"meta:{k}", metas.get(k)) for k in PUBLISHED_KEYS),
+                                     *(("time-element", t) for t in times[:1])])
     if published is None:
-        found = find_date(raw.decode("utf-8", "replace"), url=url, original_date=True, outputformat="%Y-%m-%d")
-        published, date_source = parse_date(found), ("htmldate" if found else None)
-    return {
-        "title": (doc.title or None),
-        "author": (doc.author or None),
-        "published": published,
-        "date_source": date_source,
-        "language": detect_language(doc.text or "", declared.group(1).decode() if declared else None),
-        "site": doc.sitename or urlsplit(url).hostname,
-        "section": ", ".join(doc.categories) if getattr(doc, "categories", None) else None,
-        "description": doc.description or None,
-        "canonical_url": doc.url if doc.url and doc.url != url else None,
-    }
+        published, source = _htmldate(tree, url)
+    modified, modified_source = _first_date([("json-ld", ld.get("dateModified")),
+                                             *((f"meta:{k}", metas.get(k)) for k in MODIFIED_KEYS)])
+    return published, source, modified, modified_source
+
+
+def _htmldate(tree: HtmlElement, url: str) -> tuple[datetime | None, str | None]:
+    from htmldate import find_date
+
+    try:
+        found = find_date(deepcopy(tree), url=url, original_date=True, extensive_search=True)
+    except Exception as exc:  # htmldate is best effort
+        logger.debug("htmldate failed on %s: %s", url, exc)
+        return None, None
+    moment = parse_date(found)
+    return (moment, "htmldate") if moment else (None, None)
+
+
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+|\s+::\s+")
+
+
+def clean_title(title: str | None, site_names: list[str]) -> str | None:
+    """The headline without a site suffix or prefix ("Headline | Site", "Site - Headline")."""
+    if not title:
+        return None
+    title = " ".join(title.split())
+    parts = _TITLE_SEPARATORS.split(title)
+    if len(parts) < 2:
+        return title
+    names = {"".join(chrome.words(n)) for n in site_names if n}
+    keep = [p for p in parts if "".join(chrome.words(p)) not in names]
+    if keep and len(keep) < len(parts):
+        return " - ".join(keep)
+    last, rest = parts[-1], " ".join(parts[:-1])
+    if len(chrome.words(last)) <= 4 and len(chrome.words(rest)) >= 2 * len(chrome.words(last)):
+        return title[: title.rfind(last)].rstrip(" |-–—:·•»")
+    return title
+
+
+def _canonical(tree: HtmlElement, metas: dict[str, str], url: str) -> str | None:
+    for link in tree.iter("link"):
+        if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
+            return urljoin(url, link.get("href").strip())
+    return urljoin(url, metas["og:url"]) if metas.get("og:url") else None
+
+
+def _site_name(ld: dict[str, Any], metas: dict[str, str], url: str) -> str:
+    publisher = _names(ld.get("publisher"))
+    return metas.get("og:site_name") or (publisher[0] if publisher else None) or urlsplit(url).hostname or ""
+
+
+def _section(ld: dict[str, Any], metas: dict[str, str]) -> str | None:
+    section = ld.get("articleSection")
+    if isinstance(section, list):
+        section = ", ".join(str(s) for s in section if s)
+    return (section if isinstance(section, str) and section.strip() else None) or metas.get("article:section")
+
+
+def page_metadata(tree: HtmlElement, url: str) -> PageMeta:
+    ld, metas = json_ld_article(tree), _meta_map(tree)
+    site = _site_name(ld, metas, url)
+    raw_title = ld.get("headline") if isinstance(ld.get("headline"), str) else None
+    raw_title = raw_title or metas.get("og:title") or metas.get("twitter:title") or _html_title(tree)
+    authors = _names(ld.get("author")) or _names(metas.get("author")) or _names(metas.get("article:author"))
+    published, source, modified, modified_source = find_dates(tree, ld, metas, url)
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    return PageMeta(
+        title=clean_title(raw_title, [site, host, host.split(".")[0]]), raw_title=raw_title,
+        authors=tuple(dict.fromkeys(a for a in authors if a.lower() != site.lower())) or tuple(authors),
+        published=published, date_source=source, modified=modified, modified_source=modified_source,
+        declared_language=_declared_language(tree, ld, metas), site=site or None, section=_section(ld, metas),
+        description=metas.get("description") or metas.get("og:description"),
+        canonical_url=_canonical(tree, metas, url),
+    )
+
+
+def _html_title(tree: HtmlElement) -> str | None:
+    el = tree.find(".//title")
+    return " ".join(el.text_content().split()) if el is not None and el.text_content().strip() else None
+
+
+def _declared_language(tree: HtmlElement, ld: dict[str, Any], metas: dict[str, str]) -> str | None:
+    root = tree.getroottree().getroot()
+    lang = root.get("lang") or root.get("xml:lang") or metas.get("og:locale") or metas.get("content-language")
+    lang = lang or (ld.get("inLanguage") if isinstance(ld.get("inLanguage"), str) else None)
+    return lang.replace("_", "-").split("-")[0].lower() if lang else None
