@@ -21,6 +21,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
+from newsarchive.archive.charset import decode_html
 from newsarchive.archive.urls import canonicalize, url_key
 from newsarchive.crawler.items import ArticleItem
 from newsarchive.crawler.middlewares import (
@@ -201,7 +202,8 @@ class BaseNewsSpider(scrapy.Spider):
             if response.meta.get(META_UNCHANGED) and prior is not None and prior.has_article:
                 self.crawler.stats.inc_value("newsarchive/articles/unchanged")
             elif capture is not None:
-                yield ArticleItem(url=response.url, capture=capture, html=response.text, site=site.name)
+                html, _encoding = decode_html(response.body, _content_type(response))
+                yield ArticleItem(url=response.url, capture=capture, html=html, site=site.name)
             yield from self.follow_links(response, site)
         else:
             self.crawler.stats.inc_value("newsarchive/skipped/not_html")
