@@ -111,6 +111,7 @@ def test_articles_of_every_story_are_indexed_with_metadata(crawled: tuple[Path, 
         assert article.title and article.language == "de" and article.word_count > 50
         assert story.body_sentences()[0][:40] in article.text
         assert article.metadata_record_id
+    assert len(articles) == len(load_stories()), "only article pages are indexed as articles"
     with index.sessions() as s:
         run = s.scalars(select(CrawlRun)).one()
     assert run.status == "finished" and run.articles == len(articles) and run.pages > len(articles)

@@ -143,6 +143,14 @@ class BaseNewsSpider(scrapy.Spider):
             meta={META_KIND: kind, META_SITE: site.name, META_DEPTH: depth, **(meta or {})},
         )
 
+    def listed_article_request(self, url: str, site: SiteConfig) -> Request | None:
+        """An article listed in a feed or sitemap: trusted, unless the site's article_pattern says otherwise
+        (sitemaps often list section and tag pages too)."""
+        if site.article_pattern and not self.is_article_url(url, site):
+            self.crawler.stats.inc_value("newsarchive/skipped/not_article_pattern")
+            return None
+        return self.article_request(url, site)
+
     def article_request(self, url: str, site: SiteConfig, depth: int = 0) -> Request | None:
         """A request for an article URL, unless it is archived and its site's recrawl policy says not yet."""
         if not self.allowed(url, site):

@@ -53,4 +53,4 @@ class FeedStrategy(BaseNewsSpider):
         for entry in parsed.entries:
             link = entry.get("link")
             if link and self.site_of(response.urljoin(link)) is site:
-                yield self.article_request(response.urljoin(link), site)
+                yield self.listed_article_request(response.urljoin(link), site)

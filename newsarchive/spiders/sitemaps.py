@@ -74,7 +74,7 @@ class SitemapStrategy(BaseNewsSpider):
             if sitemap.type == "sitemapindex":
                 yield self.make_request(loc, site, "sitemap", self.parse_sitemap)
             elif sitemap.type == "urlset":
-                yield self.article_request(loc, site)
+                yield self.listed_article_request(loc, site)
 
     def _sitemap_body(self, response: Response) -> bytes:
         body = response.body
