@@ -29,6 +29,7 @@ recommendations outbrain taboola trending mostread popular readmore morestories 
 scrim modal overlay popup cookie consent notification reprint reprints print sidebar rail
 caption captions figcaption credit credits photocredit copyright byline author authors bio
 advert advertisement ad ads sponsored sponsor cta donate disclosure latest similar
+dek deck subline standfirst strapline subheadline kicker dateline timestamp
 """.split())
 # two-token names ("read-more", "most-read", "more-on"): compared joined
 CHROME_PAIRS = frozenset({"readmore", "mostread", "moreon", "morenews", "morestories", "audioplayer",
@@ -155,11 +156,19 @@ _PHRASES = [
     r"(foto|bild|photo|image|credit|quelle|source)s?\s*[:©].{0,120}", r".{0,80}©.{0,80}",
     r"(copyright|\(c\))\b.{0,120}", r"(tags?|schlagwörter|themen|filed under)\s*:?.{0,200}",
     r"(tempo de leitura|reading time|lesezeit)\s*:?.{0,30}",
+    # attributions and contact lines after the story
+    r"\(?(additional )?reporting by\b.*", r".*\bcontributed (to )?(this )?(report|reporting|story)\b.*",
+    r".*\b(editing|edited|compiled) by\b.{0,80}", r"(write|email|e-mail|reach|contact) .{0,60}(@|\bat \S+@).*",
+    r".{0,60}\bfollow (him|her|them|us|@\w+|\w+( \w+){0,3}) (on|at) (twitter|facebook|instagram)\b.*",
+    r"(\S+@\S+\.\w+|(https?://)?(www\.)?(twitter|facebook|instagram)\.com/\S*)", r"more ap \w+\s*:.*",
+    r"follow ap'?s\b.*", r"have a tip\b.*", r".*\bclick to tweet", r"(mit material von|mit agenturen)\b.{0,80}",
 ]
 CHROME_LINE = re.compile(r"^\W*(?:" + "|".join(_PHRASES) + r")\W*$", re.I)
 _WORD = re.compile(r"\w+")
 DEDUPE_MIN_WORDS = 50
 DEDUPE_MIN_RUN = 3
+MERGE_MAX_GAP = 12  # recall-pass lines restored between two agreed lines, at most
+MERGE_MIN_WORDS = 8
 
 
 def words(text: str) -> list[str]:
@@ -180,12 +189,14 @@ def _heading_like(line: str, candidates: Sequence[str]) -> bool:
     return False
 
 
-def strip_heading(lines: list[str], title: str | None, description: str | None) -> list[str]:
-    """Drop leading lines that repeat the headline (title) or the dek (description)."""
-    heads = [t for t in (title,) if t]
+def strip_heading(lines: list[str], titles: Sequence[str]) -> list[str]:
+    """Drop leading lines (the first few) that repeat the headline in one of its forms."""
     out = list(lines)
-    while out and _heading_like(out[0], heads):
-        out.pop(0)
+    for _ in range(3):
+        hit = next((i for i, line in enumerate(out[:3]) if _heading_like(line, titles)), None)
+        if hit is None:
+            break
+        out.pop(hit)
     return out
 
 
@@ -221,13 +232,74 @@ def dedupe(lines: Sequence[str]) -> list[str]:
     return [line for i, line in enumerate(lines) if i not in drop_at]
 
 
+_DATE_WORDS = frozenset("""
+jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june july august september
+october november december januar februar märz mai juni juli oktober dezember janeiro fevereiro março abril
+maio junho julho agosto setembro outubro novembro dezembro mon tue wed thu fri sat sun monday tuesday
+wednesday thursday friday saturday sunday montag dienstag mittwoch donnerstag freitag samstag sonntag
+segunda terça quarta quinta sexta feira sábado domingo am pm a m p m est edt pst pdt gmt utc cet cest mez
+published updated posted last modified veröffentlicht aktualisiert stand publicado atualizado em de às at
+on by um uhr 기사입력 입력 수정 le il the
+""".split())
+
+
+def is_date_line(line: str) -> bool:
+    """A dateline such as "UPDATED: Tue., Nov. 19, 2019" or "22.01.2024 09:14 Uhr" (nothing but a date)."""
+    toks = words(line)
+    if not toks or len(toks) > 14 or not re.search(r"\b(19|20)\d\d\b|\b\d{1,2}:\d{2}\b", line):
+        return False
+    rest = [t for t in toks if not t.isdigit() and t not in _DATE_WORDS]
+    return len(rest) <= 1
+
+
 def is_chrome_line(line: str) -> bool:
     stripped = line.strip().lstrip("-•|").strip()
-    return bool(stripped) and len(stripped) < 400 and CHROME_LINE.match(stripped) is not None
+    if not stripped or len(stripped) >= 400:
+        return False
+    return CHROME_LINE.match(stripped) is not None or is_date_line(stripped)
 
 
-def filter_lines(text: str, *, title: str | None = None, description: str | None = None) -> str:
+def _sentence_like(line: str) -> bool:
+    return len(words(line)) >= MERGE_MIN_WORDS and line.rstrip()[-1:] in ".!?\"”’)»"
+
+
+def _trigrams(text: str) -> set[tuple[str, ...]]:
+    toks = words(text)
+    return {tuple(toks[i:i + 3]) for i in range(len(toks) - 2)}
+
+
+def _novel(line: str, known: set[tuple[str, ...]]) -> bool:
+    """Mostly text the other pass does not have (not the same paragraph worded with or without link text)."""
+    grams = _trigrams(line)
+    return bool(grams) and len(grams - known) > 0.5 * len(grams)
+
+
+def merge_passes(precise: str, recall: str) -> str:
+    """The precision pass, plus the recall pass's sentences that sit *between* two lines both passes share.
+
+    A precision pass drops furniture around the article but also some paragraphs inside it; a recall pass
+    keeps both. Full sentences the recall pass has between agreed lines are the article's own; anything
+    outside the agreed span, and short unpunctuated lines (teaser headlines) inside it, stay dropped.
+    """
+    recall_lines = [ln for ln in recall.splitlines() if words(ln)]
+    known = _trigrams(precise)
+    position: dict[tuple[str, ...], int] = {}
+    for i, line in enumerate(recall_lines):
+        position.setdefault(tuple(words(line)), i)
+    out: list[str] = []
+    last = None
+    for line in (ln for ln in precise.splitlines() if words(ln)):
+        here = position.get(tuple(words(line)))
+        if here is not None and last is not None and last < here <= last + MERGE_MAX_GAP:
+            out.extend(ln for ln in recall_lines[last + 1: here] if _sentence_like(ln) and _novel(ln, known))
+        out.append(line)
+        last = here if here is not None else last
+    return "\n".join(out)
+
+
+def filter_lines(text: str, *, titles: Sequence[str] = ()) -> str:
+    """The text without furniture lines, headline repeats (``titles``) and a second copy of the body."""
     lines = [ln for ln in text.splitlines() if words(ln)]
-    lines = strip_heading(lines, title, description)
+    lines = strip_heading(lines, [t for t in titles if t])
     lines = [ln for ln in lines if not is_chrome_line(ln)]
     return "\n".join(dedupe(lines))

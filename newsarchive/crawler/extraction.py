@@ -22,7 +22,7 @@ import json
 import logging
 import re
 from copy import deepcopy
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
@@ -52,6 +52,7 @@ class ExtractOptions:
     include_tables: bool = True
     chrome_filters: bool = True  # generic DOM and line filters (off: plain trafilatura)
     fallback_min_words: int = FALLBACK_MIN_WORDS
+    merge_passes: bool = True  # keep the recall pass's lines within the span the precision pass agrees on
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,11 @@ def body_text(tree: HtmlElement, url: str, options: ExtractOptions, meta: PageMe
         return _trafilatura_text(deepcopy(tree), url, options), {"method": "trafilatura"}
     cleaned = deepcopy(tree)
     removed = chrome.clean_tree(cleaned)
-    text = _filtered(_trafilatura_text(cleaned, url, options), meta)
+    text = _trafilatura_text(deepcopy(cleaned), url, options)
+    if options.merge_passes:
+        precise = _trafilatura_text(cleaned, url, replace(options, favor_precision=True))
+        text = chrome.merge_passes(precise, text)
+    text = _filtered(text, meta)
     extra: dict[str, Any] = {"method": "cleaned", "chrome_elements": removed}
     if len(chrome.words(text)) < options.fallback_min_words:
         text, extra["method"] = _fallback(tree, url, options, meta, text)
@@ -179,7 +184,7 @@ def body_text(tree: HtmlElement, url: str, options: ExtractOptions, meta: PageMe
 
 
 def _filtered(text: str, meta: PageMeta) -> str:
-    return chrome.filter_lines(text, title=meta.raw_title or meta.title)
+    return chrome.filter_lines(text, titles=meta.titles)
 
 
 def _fallback(tree: HtmlElement, url: str, options: ExtractOptions, meta: PageMeta,
@@ -244,10 +249,9 @@ class PageMeta:
     section: str | None = None
     description: str | None = None
     canonical_url: str | None = None
+    titles: tuple[str, ...] = ()  # every form of the headline on the page (JSON-LD, og, <title>, <h1>)
 
     def with_language(self, text: str) -> PageMeta:
-        from dataclasses import replace
-
         return replace(self, language=detect_language(text, self.declared_language))
 
     def fields(self) -> dict[str, Any]:
@@ -407,8 +411,19 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMeta:
         published=published, date_source=source, modified=modified, modified_source=modified_source,
         declared_language=_declared_language(tree, ld, metas), site=site or None, section=_section(ld, metas),
         description=metas.get("description") or metas.get("og:description"),
-        canonical_url=_canonical(tree, metas, url),
+        canonical_url=_canonical(tree, metas, url), titles=_title_forms(tree, ld, metas),
     )
+
+
+def _title_forms(tree: HtmlElement, ld: dict[str, Any], metas: dict[str, str]) -> tuple[str, ...]:
+    forms = [ld.get("headline"), metas.get("og:title"), metas.get("twitter:title"), _html_title(tree)]
+    forms += [" ".join(h.text_content().split()) for h in tree.iter("h1")][:3]
+    out = []
+    for form in forms:
+        if isinstance(form, str) and form.strip():
+            out.append(form)
+            out.extend(p for p in _TITLE_SEPARATORS.split(form) if len(chrome.words(p)) >= 3)
+    return tuple(dict.fromkeys(out))
 
 
 def _html_title(tree: HtmlElement) -> str | None:
