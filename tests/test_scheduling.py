@@ -466,6 +466,9 @@ def test_missing_or_unreadable_sites_file(tmp_path: Path) -> None:
     broken.write_text("[sites.demo\n")
     invalid = CliRunner().invoke(cli, ["schedule", "--sites", str(broken), "--once"])
     assert invalid.exit_code == 2 and f"{broken}: not valid TOML" in invalid.output
+
+
+def test_unreadable_sites_file(tmp_path: Path) -> None:
     locked = tmp_path / "locked.toml"
     locked.write_text('[sites.demo]\nstart_urls = ["http://x.test/"]\n')
     locked.chmod(0)
@@ -567,7 +570,7 @@ def test_real_crawls_of_demo_sites_once(tmp_path: Path, demo_sites: Any) -> None
     # both outlets are served from 127.0.0.1: one host, so the crawls ran one after the other
     assert rows[0].finished_at is not None and rows[0].finished_at <= rows[1].started_at
     for record in runs.run_history(ArchiveIndex(url)):
-        assert record.status == "finished" and record.pages >= 5 and record.new_articles >= 1
+        assert record.status == "finished" and record.pages >= 5 and record.new_articles >= 1, record
     assert list(home.glob("warcs/*.warc.gz")) and not list(home.glob("warcs/*.open"))
     for row in rows:
         assert row.log_path == str(home.resolve() / "logs" / f"schedule-{row.site}-{row.id}.log")
