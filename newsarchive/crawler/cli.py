@@ -112,19 +112,37 @@ def _print_crawl(result: Any, home: ArchiveHome) -> None:
 @click.option("--depth", type=click.IntRange(min=0), help="Link depth from the start pages.")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
               help="Override a Scrapy or NEWSARCHIVE_ setting, e.g. -s DOWNLOAD_DELAY=2.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Crawler processes sharing one queue in Redis (see newsarchive worker).")
+@click.option("--redis-url", envvar="NEWSARCHIVE_REDIS_URL", default="redis://127.0.0.1:6379/0", show_default=True,
+              help="Redis for --workers > 1 (env NEWSARCHIVE_REDIS_URL).")
 @archive_options
 @click.pass_context
 @friendly_errors
 def crawl(ctx: click.Context, targets: tuple[str, ...], sites_file: str | None, spider: str,
-          max_pages: int | None, depth: int | None, overrides: tuple[str, ...], home: str | None,
-          index_url: str | None) -> None:
+          max_pages: int | None, depth: int | None, overrides: tuple[str, ...], workers: int, redis_url: str,
+          home: str | None, index_url: str | None) -> None:
     """Crawl news sites: feeds, sitemaps and section pages; archive every response to WARC; index articles.
 
     \b
     Examples:
       newsarchive crawl https://www.example-news.org/
       newsarchive crawl --sites sites.toml demo-courier --max-pages 200
+      newsarchive crawl --sites sites.toml --workers 4 --index-url postgresql://archive@db/news
     """
+    if workers > 1:
+        from newsarchive.crawler.distributed import DistributedConfigError, crawl_with_local_workers
+
+        argv = [*targets, *(["--sites", sites_file] if sites_file else []), "--spider", spider,
+                *(["--max-pages", str(max_pages)] if max_pages is not None else []),
+                *(["--depth", str(depth)] if depth is not None else []), *(a for o in overrides for a in ("-s", o))]
+        try:
+            ok = crawl_with_local_workers(argv, resolve_home(home, index_url), workers=workers, redis_url=redis_url)
+        except DistributedConfigError as exc:
+            raise UserError(str(exc)) from exc
+        if not ok:
+            raise UserError("nothing could be fetched by any worker", exit_code=EXIT_FAILED)
+        return
     from newsarchive.crawler.runner import CrawlOptions, run_crawl
     from newsarchive.crawler.sites import SiteConfig, SitesConfigError, load_sites, select_sites, with_limits
 
@@ -414,6 +432,110 @@ def _demo_export(archive: ArchiveHome) -> None:
     out = archive.root / "export"
     summary = export_dataset(open_index(archive), out, ExportOptions())
     click.echo(f"\nexported: {summary}")
+
+
+@cli.command()
+@click.argument("targets", nargs=-1)
+@click.option("--sites", "sites_file", type=click.Path(dir_okay=False),
+              help="sites.toml; TARGETS are then site names (default: all sites).")
+@click.option("--spider", type=click.Choice(["news", "feeds", "sitemaps", "sections"]), default="news",
+              show_default=True, help="Crawl strategy (the same on every worker of a crawl).")
+@click.option("--max-pages", type=click.IntRange(min=0), help="Requests per site at most, per worker.")
+@click.option("--depth", type=click.IntRange(min=0), help="Link depth from the start pages.")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Override a setting.")
+@click.option("--redis-url", envvar="NEWSARCHIVE_REDIS_URL", required=True,
+              help="Redis holding the crawl's queue and duplicate filter (env NEWSARCHIVE_REDIS_URL).")
+@click.option("--crawl", "crawl_name", envvar="NEWSARCHIVE_REDIS_CRAWL", default="main", show_default=True,
+              help="Name of the shared crawl to join (env NEWSARCHIVE_REDIS_CRAWL).")
+@click.option("--worker-id", envvar="NEWSARCHIVE_WORKER_ID", default=None,
+              help="Unique per running worker; in WARC file names (env NEWSARCHIVE_WORKER_ID; default: host name).")
+@click.option("--result-json", type=click.Path(dir_okay=False), hidden=True)
+@archive_options
+@click.pass_context
+@friendly_errors
+def worker(ctx: click.Context, targets: tuple[str, ...], sites_file: str | None, spider: str, max_pages: int | None,
+           depth: int | None, overrides: tuple[str, ...], redis_url: str, crawl_name: str, worker_id: str | None,
+           result_json: str | None, home: str | None, index_url: str | None) -> None:
+    """Join a crawl shared through Redis; run on as many machines as you like, with one PostgreSQL index.
+
+    Every worker of a crawl gets the same sites; one of them seeds the queue, all fetch from it, each
+    writes WARC files of its own. The worker exits when the whole crawl is done.
+
+    \b
+    Example:
+      newsarchive worker --sites sites.toml --redis-url redis://queue:6379/0 \\
+          --index-url postgresql://archive@db/news --home /srv/archive --worker-id node2
+    """
+    from newsarchive.crawler.distributed import DistributedConfigError, run_worker
+
+    sites = _select_sites(targets, sites_file, max_pages, depth)
+    try:
+        result = run_worker(sites, resolve_home(home, index_url), spider=spider, log_level=_log_level(ctx),
+                            overrides=dict(_parse_overrides(overrides)), redis_url=redis_url, crawl=crawl_name,
+                            worker_id=worker_id, result_json=result_json)
+    except DistributedConfigError as exc:
+        raise UserError(str(exc)) from exc
+    click.echo(f"worker {result['worker']}: {result['reason']}; {result['pages']} pages archived, "
+               f"{result['articles']} articles indexed (run {result['run_id']})")
+
+
+def _select_sites(targets: tuple[str, ...], sites_file: str | None, max_pages: int | None, depth: int | None) -> Any:
+    from newsarchive.crawler.sites import SiteConfig, SitesConfigError, load_sites, select_sites, with_limits
+
+    if sites_file:
+        sites = select_sites(load_sites(sites_file), list(targets), sites_file)
+    elif targets:
+        try:
+            sites = [SiteConfig.from_urls([t]) for t in targets]
+        except SitesConfigError as exc:
+            raise UserError(str(exc).replace("url: ", "")) from exc
+    else:
+        raise UserError("give one or more URLs, or --sites sites.toml")
+    return [with_limits(s, max_pages=max_pages, depth=depth) for s in sites]
+
+
+@cli.group()
+def db() -> None:
+    """Index database schema (Alembic migrations; SQLite and PostgreSQL)."""
+
+
+@db.command("upgrade")
+@archive_options
+@friendly_errors
+def db_upgrade(home: str | None, index_url: str | None) -> None:
+    """Migrate the index database to the newest schema (a database from before migrations is adopted).
+
+    \b
+    Example:
+      newsarchive db upgrade --index-url postgresql://archive@db/news
+    """
+    from newsarchive.archive.index import make_engine
+    from newsarchive.archive.schema import current_revision, ensure_schema
+
+    engine = make_engine(resolve_home(home, index_url).ensure().index_url)
+    before = current_revision(engine)
+    after = ensure_schema(engine)
+    click.echo(f"schema {before or 'none'} -> {after}" if before != after else f"schema {after} (up to date)")
+    engine.dispose()
+
+
+@db.command("current")
+@archive_options
+@friendly_errors
+def db_current(home: str | None, index_url: str | None) -> None:
+    """Print the schema revision of the index database and the newest one this version knows.
+
+    \b
+    Example:
+      newsarchive db current
+    """
+    from newsarchive.archive.index import make_engine
+    from newsarchive.archive.schema import current_revision, head_revision
+
+    engine = make_engine(resolve_home(home, index_url).ensure().index_url)
+    current, head = current_revision(engine), head_revision()
+    click.echo(f"current: {current or 'none (run: newsarchive db upgrade)'}\nhead:    {head}")
+    engine.dispose()
 
 
 def main() -> None:

@@ -97,3 +97,66 @@ def run_crawl(sites: list[SiteConfig], home: ArchiveHome, options: CrawlOptions 
             failures = [(f.url, f.reason) for f in s.scalars(select(FetchFailure).where(FetchFailure.run_id == run_id))]
         index.close()
     return CrawlResult(run_id, str(stats.get("finish_reason", "unknown")), stats, failures)
+
+
+# -- several local worker processes on one Redis crawl (see newsarchive.crawler.distributed) --------------
+@dataclass(frozen=True)
+class WorkerExit:
+    """How one worker process ended and what it reported (``--result-json``)."""
+
+    worker: str
+    exit_code: int
+    result: dict[str, Any]
+
+    @property
+    def pages(self) -> int:
+        return int(self.result.get("pages", 0))
+
+    @property
+    def articles(self) -> int:
+        return int(self.result.get("articles", 0))
+
+
+def run_local_workers(worker_argv: list[str], workers: list[str], home: ArchiveHome, *,
+                      redis_url: str, crawl: str) -> list[WorkerExit]:
+    """Run one ``newsarchive worker`` process per id in ``workers`` on crawl ``crawl``; wait for all.
+
+    ``worker_argv`` are the site arguments shared by all workers (targets, --sites, limits, -s). The index
+    schema is migrated once here, before the workers start. When they are done (or on Ctrl-C) the crawl's
+    Redis keys are removed and WARC files a crashed worker left open are closed.
+    """
+    import json
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    from newsarchive.archive.index import ArchiveIndex
+    from newsarchive.archive.warc import recover_open_files
+    from newsarchive.crawler.distributed import connect, reset_crawl
+
+    home.ensure()
+    ArchiveIndex(home.index_url).close()
+    client = connect(redis_url)
+    reset_crawl(client, "newsarchive", crawl)
+    with tempfile.TemporaryDirectory(prefix="newsarchive-workers-") as tmp:
+        results = [Path(tmp) / f"{w}.json" for w in workers]
+        procs = [subprocess.Popen([sys.executable, "-m", "newsarchive", "worker", *worker_argv, "--home", str(home.root),
+                                   "--index-url", home.index_url, "--redis-url", redis_url, "--crawl", crawl,
+                                   "--worker-id", w, "--result-json", str(r)]) for w, r in zip(workers, results, strict=True)]
+        try:
+            codes = [p.wait() for p in procs]
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.terminate()
+            for p in procs:
+                p.wait()
+            reset_crawl(client, "newsarchive", crawl)
+        exits = [WorkerExit(w, c, json.loads(r.read_text()) if r.exists() else {})
+                 for w, c, r in zip(workers, codes, results, strict=True)]
+    for done in exits:
+        if done.exit_code != 0:
+            for rec in recover_open_files(home.warc_dir, host=done.worker):
+                logger.warning("closed WARC %s left open by worker %s (%d records)", rec.path, done.worker, rec.records)
+    return exits

@@ -1,0 +1,139 @@
+"""The index schema under Alembic: the same migrations on SQLite and PostgreSQL, run from Python.
+
+:func:`ensure_schema` brings a database to the newest revision (``newsarchive db upgrade`` and every
+:class:`~newsarchive.archive.index.ArchiveIndex` call it). A database made before migrations existed
+(tables created by ``create_all``, no ``alembic_version``) is stamped at :data:`BASELINE` (the schema
+those versions created) and upgraded from there. Concurrent starters are serialised: a PostgreSQL
+advisory lock, or a lock file next to a SQLite database.
+
+When you change a model, add a revision (``alembic -c`` is not needed)::
+
+    python -m newsarchive.archive.schema revision "add foo to captures"
+
+``tests/test_migrations.py`` fails while the migrated schema differs from the models.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import importlib
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData, inspect, text
+from sqlalchemy.engine import Connection, Engine
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+BASELINE = "0001"  # the schema of databases created by create_all before migrations
+ADVISORY_LOCK = 0x6E65777361726368  # "newsarch": one migrator at a time per PostgreSQL database
+# Every module that maps tables on Base; autogenerate and the schema tests see all of them.
+TABLE_MODULES = ("newsarchive.archive.index", "newsarchive.archive.runs")
+# Indexes created as DDL in migrations that SQLAlchemy's models cannot express (full-text search).
+DDL_ONLY_INDEXES: frozenset[str] = frozenset()
+
+
+def target_metadata() -> MetaData:
+    """``Base.metadata`` with every table module imported."""
+    for name in TABLE_MODULES:
+        importlib.import_module(name)
+    from newsarchive.archive.index import Base
+
+    return Base.metadata
+
+
+def is_managed(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any = None) -> bool:
+    """Whether a database object is ours to compare and migrate.
+
+    Tables in the database that no model maps belong to someone else (APScheduler's job store, SQLite
+    FTS5 shadow tables) and are never dropped; full-text indexes made by DDL are not in the models.
+    """
+    if type_ == "table" and reflected and compare_to is None:
+        return False
+    return not (type_ == "index" and name in DDL_ONLY_INDEXES)
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("path_separator", "os")
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no migrations found in {MIGRATIONS}")
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def ensure_schema(engine: Engine) -> str:
+    """Upgrade the database to the newest revision (adopting a pre-migration database); returns it."""
+    head = head_revision()
+    if current_revision(engine) == head:
+        return head
+    with _migration_lock(engine), engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
+        current = MigrationContext.configure(conn).get_current_revision()
+        if current == head:
+            return head
+        config = alembic_config(conn)
+        if current is None and inspect(conn).has_table("captures"):
+            logger.info("index without migration history: stamping it at %s", BASELINE)
+            command.stamp(config, BASELINE)
+        command.upgrade(config, "head")
+        logger.info("index schema upgraded from %s to %s", current or "nothing", head)
+    return head
+
+
+@contextlib.contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """A lock file next to a SQLite database (PostgreSQL takes an advisory lock in the transaction)."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def autogenerate_revision(message: str, revision_id: str | None = None) -> None:
+    """Write a new revision script from the difference between the models and a scratch database at head."""
+    import tempfile
+
+    from sqlalchemy import create_engine
+
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = create_engine(f"sqlite:///{tmp}/scratch.sqlite")
+        with engine.begin() as conn:
+            config = alembic_config(conn)
+            if ScriptDirectory.from_config(config).get_current_head() is not None:
+                command.upgrade(config, "head")
+            command.revision(config, message=message, autogenerate=True, rev_id=revision_id)
+        engine.dispose()
+
+
+if __name__ == "__main__":  # python -m newsarchive.archive.schema revision "message" [rev-id]
+    if len(sys.argv) < 3 or sys.argv[1] != "revision":
+        sys.exit('usage: python -m newsarchive.archive.schema revision "message" [revision-id]')
+    autogenerate_revision(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)

@@ -1,0 +1,128 @@
+"""Alembic migrations: the migrated schema equals the models on SQLite and PostgreSQL; adoption; CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from click.testing import CliRunner
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import Engine
+
+from newsarchive.archive.index import ArchiveIndex, make_engine
+from newsarchive.archive.schema import (
+    BASELINE,
+    current_revision,
+    ensure_schema,
+    head_revision,
+    is_managed,
+    target_metadata,
+)
+from newsarchive.crawler.cli import cli
+from tests.pg import pg_unavailable_reason, temp_pg_database
+
+
+def _sqlite(tmp_path: Path) -> Iterator[str]:
+    yield f"sqlite:///{tmp_path / 'index.sqlite'}"
+
+
+def _postgres(tmp_path: Path) -> Iterator[str]:
+    reason = pg_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with temp_pg_database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    yield from (_sqlite if request.param == "sqlite" else _postgres)(tmp_path)
+
+
+def differences(engine: Engine) -> list[object]:
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={
+            "compare_type": True,
+            "include_object": lambda obj, name, type_, reflected, compare_to:
+                is_managed(obj, name, type_, reflected, compare_to),
+        })
+        return list(compare_metadata(context, target_metadata()))
+
+
+def test_migrated_schema_matches_models(db_url: str) -> None:
+    engine = make_engine(db_url)
+    assert current_revision(engine) is None
+    assert ensure_schema(engine) == head_revision()
+    assert current_revision(engine) == head_revision()
+    assert differences(engine) == []
+    assert ensure_schema(engine) == head_revision()  # idempotent
+    engine.dispose()
+
+
+def test_comparison_can_fail(db_url: str) -> None:
+    """The comparison notices a schema that is not the models' (so the test above can fail)."""
+    engine = make_engine(db_url)
+    ensure_schema(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DROP INDEX ix_captures_digest"))
+        conn.execute(text("ALTER TABLE fetch_failures ADD COLUMN extra INTEGER"))
+    found = {d[0] if isinstance(d, tuple) else d[0][0] for d in differences(engine)}  # type: ignore[index]
+    assert {"add_index", "remove_column"} <= found
+    engine.dispose()
+
+
+def test_pre_migration_database_is_adopted(tmp_path: Path) -> None:
+    """A database created by create_all (no alembic_version) is stamped and upgraded, data kept."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    engine = create_engine(url)
+    target_metadata().create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO crawl_runs (id, started_at, status, spider, args, pages, articles, errors, "
+                          "stats) VALUES (7, '2024-01-01 00:00:00', 'finished', 'news', '{}', 3, 1, 0, '{}')"))
+    assert ensure_schema(engine) == head_revision()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT pages FROM crawl_runs WHERE id = 7")).scalar() == 3
+        versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    assert versions == [head_revision()]
+    assert BASELINE <= head_revision()
+    assert differences(engine) == []
+    engine.dispose()
+
+
+def test_archive_index_migrates_and_keeps_foreign_tables(db_url: str) -> None:
+    """ArchiveIndex brings a fresh database to head; tables it does not map (job stores) are left alone."""
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE newsarchive_schedule_jobs (id VARCHAR(191) PRIMARY KEY)"))
+    index = ArchiveIndex(db_url)
+    assert current_revision(index.engine) == head_revision()
+    assert "captures" in inspect(index.engine).get_table_names()
+    assert "newsarchive_schedule_jobs" in inspect(index.engine).get_table_names()
+    assert differences(index.engine) == []
+    index.close()
+    engine.dispose()
+
+
+def test_db_commands(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    runner = CliRunner()
+    before = runner.invoke(cli, ["db", "current", "--index-url", url, "--home", str(tmp_path)])
+    assert before.exit_code == 0, before.output
+    assert "current: none" in before.output
+    upgraded = runner.invoke(cli, ["db", "upgrade", "--index-url", url, "--home", str(tmp_path)])
+    assert upgraded.exit_code == 0, upgraded.output
+    assert f"-> {head_revision()}" in upgraded.output
+    again = runner.invoke(cli, ["db", "upgrade", "--index-url", url, "--home", str(tmp_path)])
+    assert "up to date" in again.output
+    after = runner.invoke(cli, ["db", "current", "--index-url", url, "--home", str(tmp_path)])
+    assert f"current: {head_revision()}" in after.output
+
+
+def test_db_upgrade_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["db", "upgrade", "--index-url", "postgresql://nobody@127.0.0.1:1/none"])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: cannot connect to index")
+    assert "Traceback" not in result.output
