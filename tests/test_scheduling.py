@@ -297,6 +297,13 @@ def test_changed_schedule_is_replaced_and_unselected_sites_removed(bench: Bench)
         assert nxt is not None and nxt.astimezone(again.timezone).hour == 3 and nxt > datetime.now(UTC)
     finally:
         again.stop()
+    tokyo = bench.scheduler([site("a", schedule="0 3 * * *")], timezone="Asia/Tokyo")
+    (plan,) = tokyo.start()
+    try:  # another time zone: the cron job is replaced, 03:00 is now Tokyo time
+        assert plan.next_run_time is not None and plan.next_run_time.astimezone(tokyo.timezone).hour == 3
+        assert tokyo.scheduler.get_job("crawl:a").kwargs["timezone"] == "Asia/Tokyo"
+    finally:
+        tokyo.stop()
 
 
 # -- once mode ----------------------------------------------------------------------------------------------

@@ -188,8 +188,11 @@ _active: CrawlScheduler | None = None
 _active_lock = threading.Lock()
 
 
-def fire_scheduled_crawl(site: str, schedule: str) -> None:
-    """APScheduler job: crawl ``site`` with the scheduler running in this process."""
+def fire_scheduled_crawl(site: str, schedule: str, timezone: str = "") -> None:
+    """APScheduler job: crawl ``site`` with the scheduler running in this process.
+
+    ``schedule`` and ``timezone`` ride along in the stored job so that a changed sites.toml or ``--timezone``
+    is noticed on the next start and the job is replaced."""
     scheduler = _active
     if scheduler is None:
         logger.warning("no scheduler running in this process; not crawling %s", site)
@@ -301,11 +304,12 @@ class CrawlScheduler:
             job_id = JOB_PREFIX + name
             job = self.scheduler.get_job(job_id)
             last = runs.last_started(self.index, name)
-            if job is None or job.kwargs.get("schedule") != spec:
+            wanted = {"site": name, "schedule": spec, "timezone": str(self.timezone)}
+            if job is None or job.kwargs != wanted:
                 trigger = make_trigger(spec, self.timezone)
                 job = self.scheduler.add_job(
-                    fire_scheduled_crawl, trigger, id=job_id, name=f"crawl {name}",
-                    kwargs={"site": name, "schedule": spec}, replace_existing=True,
+                    fire_scheduled_crawl, trigger, id=job_id, name=f"crawl {name}", kwargs=wanted,
+                    replace_existing=True,
                     next_run_time=first_run_time(trigger, last, now))
             plans.append(JobPlan(name, job_id, spec, job.next_run_time, last))
         return plans
