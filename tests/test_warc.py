@@ -151,7 +151,8 @@ def test_revisit_not_modified_has_empty_block_and_refers_to_original(tmp_path: P
                             original.payload_digest, REVISIT_NOT_MODIFIED),
         )
     stored = read_record(tmp_path, revisit.ref)
-    assert stored.rec_type == "revisit" and stored.payload == b""
+    assert stored.rec_type == "revisit" and stored.payload == b"" and stored.http_headers == []
+    assert stored.warc_header("Content-Length") == "0", "a 304 is an empty-block revisit"
     assert stored.warc_header("WARC-Profile") == REVISIT_NOT_MODIFIED
     assert stored.warc_header("WARC-Refers-To") == original.record_id
     assert stored.warc_header("WARC-Refers-To-Target-URI") == "http://127.0.0.1/a.html"

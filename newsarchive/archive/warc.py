@@ -237,7 +237,8 @@ class WarcWriter:
     def write_exchange(self, exchange: HttpExchange, revisit: Revisit | None = None) -> CaptureRecord:
         """Write response (or revisit) then request, linked, and return where they are.
 
-        With ``revisit`` the response is written as a revisit record (headers only, no payload).
+        With ``revisit`` the response is written as a revisit record: no payload, and for the
+        server-not-modified profile (a 304) no HTTP headers either (an empty block).
         """
         writer = self._ensure_open()
         fetched_at = exchange.fetched_at or self.options.clock()
@@ -258,9 +259,11 @@ class WarcWriter:
             rec_type = "response"
         else:
             payload_digest = revisit.payload_digest
+            # a 304 is an empty-block revisit: replay tools (pywb) then take status and headers from the
+            # original, so the page replays as it was; an identical payload keeps its own (new) headers
             record = writer.create_revisit_record(
                 exchange.url, revisit.payload_digest, revisit.refers_to_uri, warc_date(revisit.refers_to_date),
-                http_headers=http_headers,
+                http_headers=None if revisit.profile == REVISIT_NOT_MODIFIED else http_headers,
             )
             record.rec_headers.replace_header("WARC-Profile", revisit.profile)
             if revisit.refers_to_record_id:
