@@ -418,3 +418,4 @@ class ArchiveIndex:
 
 
 from newsarchive.archive import runs as _runs  # noqa: E402,F401  (registers schedule_runs on Base)
+from newsarchive.archive import templates as _templates  # noqa: E402,F401

@@ -1,0 +1,196 @@
+"""Site-level template learning: text lines that recur across many pages of one site are its chrome.
+
+Generic filters cannot know that "Willkommen in unserer Community! ..." is the netiquette box of one outlet;
+the archive can. :meth:`TemplateModel.learn` reads the articles the index holds for a site, counts on how
+many *distinct* pages (by canonical URL, so versions of one article count once) each line occurs, and keeps
+the lines seen on at least ``min_pages`` pages and ``min_share`` of them. Two guards keep story text:
+
+- a line that also occurs in articles of *another* site is wire copy (an agency paragraph many outlets
+  print), not template, unless it is short (``max_shared_words``: "Teilen", "Kommentare");
+- :meth:`TemplateModel.filter` never removes a line that is the majority of the page's words.
+
+The model is stored in the index (tables ``site_templates`` and ``template_lines``) and applied on later
+pages (``extract(..., template=model)``) and on re-extraction. A new ``learn`` keeps the lines of the
+previous model (pages extracted with it no longer show them) unless ``fresh=True``.
+
+Example::
+
+    index = ArchiveIndex("sqlite:///newsarchive-data/index.sqlite")
+    model = TemplateModel.learn(index, "kronenpost", min_pages=5, min_share=0.3)
+    model.save(index)
+    clean = load(index, "kronenpost").filter(text)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Integer, String, Text, delete, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from newsarchive.archive.index import ArchiveIndex, Article, Base, UTCDateTime, utcnow
+
+logger = logging.getLogger(__name__)
+
+_WORD = re.compile(r"\w+")
+MIN_PAGES = 5
+MIN_SHARE = 0.3
+MAX_PAGES = 1000  # newest articles of the site to learn from
+MAX_OTHER_PAGES = 5000  # newest articles of other sites checked for wire copy
+MAX_SHARED_WORDS = 4
+
+
+class SiteTemplate(Base):
+    """One learned model: how many pages it was learned from, when, with which thresholds."""
+
+    __tablename__ = "site_templates"
+
+    site: Mapped[str] = mapped_column(String(255), primary_key=True)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    min_pages: Mapped[int] = mapped_column(Integer, default=MIN_PAGES)
+    min_share: Mapped[float] = mapped_column(Float, default=MIN_SHARE)
+    learned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TemplateLine(Base):
+    """A line of one site's template: its fingerprint, on how many pages it was seen, and its text."""
+
+    __tablename__ = "template_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[str] = mapped_column(ForeignKey("site_templates.site", ondelete="CASCADE"), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(32))
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    text: Mapped[str] = mapped_column(Text, default="")
+
+
+def normalize(line: str) -> str:
+    return " ".join(_WORD.findall(line.lower()))
+
+
+def fingerprint(line: str) -> str:
+    """A stable key for a line: case, punctuation and spacing do not matter."""
+    return hashlib.sha1(normalize(line).encode("utf-8")).hexdigest()[:32]
+
+
+def page_lines(text: str) -> dict[str, str]:
+    """fingerprint -> line, for the distinct non-empty lines of one page."""
+    return {fingerprint(line): line.strip() for line in text.splitlines() if normalize(line)}
+
+
+@dataclass(frozen=True)
+class TemplateEntry:
+    fingerprint: str
+    pages: int  # distinct pages of the site the line was seen on
+    text: str
+
+
+@dataclass(frozen=True)
+class TemplateModel:
+    """The template lines of one site (picklable: it travels to extraction worker processes)."""
+
+    site: str
+    entries: tuple[TemplateEntry, ...] = ()
+    pages: int = 0  # distinct pages learned from
+    min_pages: int = MIN_PAGES
+    min_share: float = MIN_SHARE
+    lines: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lines", frozenset(e.fingerprint for e in self.entries))
+
+    def __bool__(self) -> bool:
+        return bool(self.entries)
+
+    def filter(self, text: str) -> str:
+        """``text`` without its template lines; a line holding most of the page's words always stays."""
+        kept = text.splitlines()
+        total = sum(len(_WORD.findall(line)) for line in kept)
+        return "\n".join(line for line in kept if not self._is_template(line, total))
+
+    def _is_template(self, line: str, total: int) -> bool:
+        words = len(_WORD.findall(line))
+        return bool(words) and words * 2 <= total and fingerprint(line) in self.lines
+
+    @classmethod
+    def learn(cls, index: ArchiveIndex, site: str, *, min_pages: int = MIN_PAGES, min_share: float = MIN_SHARE,
+              fresh: bool = False) -> TemplateModel:
+        """Learn ``site``'s template from the articles the index holds (see the module docstring)."""
+        pages = _site_pages(index, site)
+        counts, texts = _count_lines(pages.values())
+        need = max(min_pages, min_share * len(pages))
+        candidates = {fp for fp, n in counts.items() if n >= need}
+        shared = _seen_elsewhere(index, site, {fp: texts[fp] for fp in candidates})
+        entries = {fp: TemplateEntry(fp, counts[fp], texts[fp]) for fp in candidates - shared}
+        if not fresh:
+            for old in load(index, site).entries:
+                entries.setdefault(old.fingerprint, old)
+        logger.info("template of %s: %d lines from %d pages (%d wire lines kept as story text)",
+                    site, len(entries), len(pages), len(shared))
+        return cls(site, tuple(sorted(entries.values(), key=lambda e: (-e.pages, e.text))), len(pages),
+                   min_pages, min_share)
+
+    def save(self, index: ArchiveIndex) -> None:
+        """Store the model in the index, replacing the site's previous one."""
+        with index.session() as s:
+            s.execute(delete(TemplateLine).where(TemplateLine.site == self.site))
+            s.merge(SiteTemplate(site=self.site, pages=self.pages, min_pages=self.min_pages,
+                                 min_share=self.min_share, learned_at=utcnow()))
+            s.flush()
+            s.add_all(TemplateLine(site=self.site, fingerprint=e.fingerprint, pages=e.pages, text=e.text)
+                      for e in self.entries)
+
+
+def load(index: ArchiveIndex, site: str) -> TemplateModel:
+    """The stored model of ``site`` (an empty model, which removes nothing, if none was learned)."""
+    with index.sessions() as s:
+        head = s.get(SiteTemplate, site)
+        rows = s.execute(select(TemplateLine.fingerprint, TemplateLine.pages, TemplateLine.text)
+                         .where(TemplateLine.site == site).order_by(TemplateLine.pages.desc(), TemplateLine.id)).all()
+    if head is None:
+        return TemplateModel(site)
+    return TemplateModel(site, tuple(TemplateEntry(fp, n, text) for fp, n, text in rows), head.pages,
+                         head.min_pages, head.min_share)
+
+
+def _site_pages(index: ArchiveIndex, site: str) -> dict[str, str]:
+    """canonical URL -> text of the newest ok article per page of ``site`` (versions count once)."""
+    with index.sessions() as s:
+        rows = s.execute(select(Article.canonical_url, Article.text)
+                         .where(Article.site == site, Article.status == "ok")
+                         .order_by(Article.id.desc()).limit(MAX_PAGES)).all()
+    pages: dict[str, str] = {}
+    for url, text in rows:
+        pages.setdefault(url, text or "")
+    return pages
+
+
+def _count_lines(texts: Iterable[str]) -> tuple[Counter[str], dict[str, str]]:
+    counts: Counter[str] = Counter()
+    samples: dict[str, str] = {}
+    for text in texts:
+        lines = page_lines(text)
+        counts.update(lines.keys())
+        for fp, line in lines.items():
+            samples.setdefault(fp, line)
+    return counts, samples
+
+
+def _seen_elsewhere(index: ArchiveIndex, site: str, candidates: dict[str, str]) -> set[str]:
+    """Candidates (of more than MAX_SHARED_WORDS words) that also occur in another site's articles."""
+    long = {fp for fp, line in candidates.items() if len(_WORD.findall(line)) > MAX_SHARED_WORDS}
+    if not long:
+        return set()
+    with index.sessions() as s:
+        rows = s.execute(select(Article.text).where(Article.site != site, Article.status == "ok")
+                         .order_by(Article.id.desc()).limit(MAX_OTHER_PAGES)).scalars()
+        found: set[str] = set()
+        for text in rows:
+            found |= long & page_lines(text or "").keys()
+    return found
