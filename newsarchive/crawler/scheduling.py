@@ -33,7 +33,9 @@ a ``.warc.gz.open`` file it left). Crawls run in their own session, so a Ctrl-C 
 the scheduler, which sends the single SIGINT itself. Each outcome (``stopped``/``killed``) is recorded.
 
 ``--once`` (for cron/systemd timers): run the sites that are due (next run time reached, or never run by
-the scheduler), set their next run times, exit; non-zero when any crawl failed.
+the scheduler), set their next run times, exit; non-zero when any crawl failed. It leaves the jobs of other
+sites alone; a long-running ``schedule`` makes its job store match its sites. Run one long-running
+scheduler per index database (APScheduler 3 cannot share a job store between schedulers).
 
 Example::
 
@@ -290,11 +292,11 @@ class CrawlScheduler:
         scheduler.add_listener(self._on_event, EVENT_JOB_SUBMITTED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
         return scheduler
 
-    def sync_jobs(self) -> list[JobPlan]:
+    def sync_jobs(self, *, remove_others: bool = True) -> list[JobPlan]:
         """Make the job store match the selected sites: keep unchanged jobs (and their next run time),
-        (re)create changed or new ones, remove jobs of sites not scheduled by this process."""
+        (re)create changed or new ones; with ``remove_others``, remove jobs of sites not scheduled here."""
         now = utcnow()
-        for job in self.scheduler.get_jobs():
+        for job in self.scheduler.get_jobs() if remove_others else []:
             site = job.id.removeprefix(JOB_PREFIX)
             if job.id.startswith(JOB_PREFIX) and site not in self.sites:
                 logger.info("removing the schedule of %s (not among the scheduled sites)", site)
@@ -395,7 +397,7 @@ class CrawlScheduler:
         try:
             self._close_abandoned()
             self.scheduler.start(paused=True)
-            plans = self.sync_jobs()
+            plans = self.sync_jobs(remove_others=False)  # a long-running scheduler may use the other jobs
             now = utcnow()
             due = [p for p in plans if p.due(now)]
             logger.info("due now: %s", ", ".join(p.site for p in due) or "nothing")
