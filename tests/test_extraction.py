@@ -1,0 +1,263 @@
+"""Extraction: seed stories in their outlets' markup, chrome filters, metadata, failure reasons, benchmark."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import pickle
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from newsarchive.crawler import chrome
+from newsarchive.crawler.extraction import (
+    EXTRACTOR_NAME,
+    EXTRACTOR_VERSION,
+    Extraction,
+    ExtractOptions,
+    clean_title,
+    extract,
+    parse_date,
+)
+from newsarchive.demo.content import STORIES
+from newsarchive.demo.render import render_article
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT.parent / "shared" / "benchmarks" / "article-extraction"
+
+
+def norm(text: str) -> str:
+    return " ".join(chrome.words(text))
+
+
+@pytest.fixture(scope="module")
+def seeds() -> dict[str, Extraction]:
+    return {s.id: extract(render_article(s.outlet, s, site_stories=STORIES), f"https://{s.outlet}.example/{s.slug}")
+            for s in STORIES}
+
+
+@pytest.mark.parametrize("story", STORIES, ids=lambda s: f"{s.id}-{s.outlet}")
+def test_seed_story_keeps_every_body_sentence(story, seeds):
+    text = norm(seeds[story.id].text)
+    missing = [s for s in story.body_sentences() if norm(s) not in text]
+    assert seeds[story.id].ok and missing == []
+
+
+@pytest.mark.parametrize("story", STORIES, ids=lambda s: f"{s.id}-{s.outlet}")
+def test_seed_story_has_no_chrome_line(story, seeds):
+    text, lines = norm(seeds[story.id].text), {norm(line) for line in seeds[story.id].text.splitlines()}
+    leaked = [c for c in story.chrome
+              if (norm(c.text) in text if len(chrome.words(c.text)) > 3 else norm(c.text) in lines)]
+    assert leaked == []
+
+
+@pytest.mark.parametrize("story", STORIES, ids=lambda s: f"{s.id}-{s.outlet}")
+def test_seed_story_metadata(story, seeds):
+    got = seeds[story.id]
+    assert got.title == story.title
+    assert got.published == story.published and got.date_source
+    assert got.language == story.language
+    assert got.canonical_url and got.canonical_url.startswith("https://")
+    assert not got.text.startswith(story.title)  # the headline is metadata, not body
+
+
+def test_plain_trafilatura_would_keep_seed_chrome():
+    """The filters earn their keep: without them some seed chrome reaches the text."""
+    leaked = 0
+    for story in STORIES:
+        html = render_article(story.outlet, story, site_stories=STORIES)
+        text = norm(extract(html, "https://x.example/", ExtractOptions(chrome_filters=False)).text)
+        leaked += sum(norm(c.text) in text for c in story.chrome if len(chrome.words(c.text)) > 3)
+    assert leaked > 0
+
+
+@pytest.mark.parametrize(("payload", "reason"), [
+    ("", "empty"), (b"", "empty"), ("   \n\t ", "empty"),
+    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3 binary", "not-html"), (b"\x89PNG\r\n\x1a\n\x00\x00", "not-html"),
+    (b"GIF89a\x01\x00", "not-html"), (b"<html>\x00\x00\x00</html>", "not-html"),
+    ("just a line of plain text without any markup", "not-html"),
+    ("<html><body><p>Zu kurz.</p></body></html>", "too-short"),
+    ("<html><body><div></div></body></html>", "no-article-text"),
+])
+def test_failure_reasons(payload, reason):
+    got = extract(payload, "https://x.example/p")
+    assert (got.status, got.reason) == ("failed", reason)
+    assert got.url == "https://x.example/p"
+
+
+def test_malformed_markup_never_raises():
+    body = "<p>" + " ".join(f"Satz {n} mit etwas Text und Inhalt." for n in range(40))
+    for html in (f"<html><body><div><div>{body}", f"<<html>><body <p>>{body}</td></table>", "<" * 5000,
+                 f"<html><body>{'<div>' * 3000}{body}</body></html>"):
+        assert extract(html, "https://x.example/").status in ("ok", "failed")
+
+
+def test_bytes_in_declared_legacy_charset():
+    text = " ".join(["Größere Übungen für Bürger in Köln und Düsseldorf."] * 10)
+    html = f"<html><head><meta charset='iso-8859-1'></head><body><article><p>{text}</p></article></body></html>"
+    got = extract(html.encode("iso-8859-1"), "https://x.example/")
+    assert got.ok and "Düsseldorf" in got.text
+
+
+def test_record_is_json_and_identifies_the_extractor(seeds):
+    record = json.loads(json.dumps(seeds["001"].as_record()))
+    assert record["extractor"] == EXTRACTOR_NAME and record["extractor_version"] == EXTRACTOR_VERSION
+    assert record["word_count"] == seeds["001"].word_count > 100
+    assert record["published"].startswith("2024-01-22T09:14")
+    assert len(record["text_hash"]) == 64
+
+
+def test_extract_runs_in_a_process_pool():
+    story = STORIES[0]
+    html = render_article(story.outlet, story)
+    pickle.dumps(ExtractOptions())
+    with ProcessPoolExecutor(1) as pool:
+        got = pool.submit(extract, html, "https://x.example/", ExtractOptions()).result(timeout=120)
+    assert got.ok and norm(story.body_sentences()[-1]) in norm(got.text)
+
+
+# -- chrome filters -----------------------------------------------------------------------------------------
+ARTICLE = [
+    "Die Regierung hat am Montag neue Pläne für den Ausbau der Bahn vorgestellt, die bis 2030 umgesetzt werden.",
+    "Vorgesehen sind zwölf zusätzliche Strecken im Osten des Landes sowie ein dichterer Takt im Nahverkehr.",
+    "Der Verkehrsminister sprach in Wien von der größten Investition seit der Gründung der Bundesbahnen.",
+    "Kritik kam von der Opposition, die eine Finanzierungslücke von mehreren Milliarden Euro befürchtet.",
+    "Umweltverbände begrüßten den Schritt grundsätzlich, forderten aber einen schnelleren Ausstieg aus Diesel.",
+    "Die ersten Bauarbeiten sollen im Frühjahr beginnen, zunächst an der Verbindung zwischen Linz und Graz.",
+    "Fahrgäste müssen sich in dieser Zeit auf Umleitungen und Ersatzbusse an den Wochenenden einstellen.",
+    "Bis Ende des Jahrzehnts soll sich die Zahl der Bahnreisenden dadurch um ein Viertel erhöhen.",
+]
+
+
+def wrap(inner: str) -> str:
+    return f"<html><head><title>Bahn baut aus | Testbote</title></head><body>{inner}</body></html>"
+
+
+def test_container_named_like_chrome_is_kept_when_it_holds_the_article():
+    paras = "".join(f"<p>{p}</p>" for p in ARTICLE)
+    html = wrap(f"<div class='post-share-wrapper tag-news'><h1>Bahn baut aus</h1>{paras}</div>"
+                "<div class='share'><p>Teilen auf Facebook</p></div>")
+    got = extract(html, "https://x.example/")
+    assert all(norm(p) in norm(got.text) for p in ARTICLE)
+    assert "Teilen" not in got.text
+
+
+def test_multi_container_article_is_kept_whole_without_the_teaser_between():
+    first = "".join(f"<p>{p}</p>" for p in ARTICLE[:4])
+    second = "".join(f"<p>{p}</p>" for p in ARTICLE[4:])
+    teaser = ("<div class='related-articles'><h3>Mehr zum Thema</h3><ul><li><a href='/a'>Tunnel eröffnet</a></li>"
+              "<li><a href='/b'>Neue Züge bestellt</a></li></ul></div>")
+    html = wrap(f"<article><h1>Bahn baut aus</h1><div class='body'>{first}</div>{teaser}"
+                f"<div class='body'>{second}</div></article>")
+    got = extract(html, "https://x.example/")
+    assert all(norm(p) in norm(got.text) for p in ARTICLE)
+    assert "Tunnel eröffnet" not in got.text and "Mehr zum Thema" not in got.text
+    assert norm(got.text).count(norm(ARTICLE[0])) == 1
+
+
+@pytest.mark.parametrize("line", [
+    "Mehr zum Thema", "Read more: Alibaba poised to launch record listing", "Jetzt den Newsletter abonnieren!",
+    "Sign up for our daily newsletter", "Artikel anhören", "Foto: APA/Hans Muster", "12 Kommentare",
+    "Follow us on Twitter", "(Reporting by Jane Roe; Editing by John Doe)", "UPDATED: Tue., Nov. 19, 2019",
+    "22.01.2024 09:14 Uhr", "Tags: Russland, Nordkorea", "Copyright 2019 Hawaii News Now. All rights reserved.",
+])
+def test_furniture_lines(line):
+    assert chrome.is_chrome_line(line)
+
+
+@pytest.mark.parametrize("line", [
+    ARTICLE[0], "Die Regierung will mehr Geld in die Bahn stecken.", "Putin ist bisher nicht nach Nordkorea gereist.",
+    "Im Jahr 2023 kamen 40 Millionen Fahrgäste dazu, sagte der Minister am Montag.",
+])
+def test_story_lines_are_not_furniture(line):
+    assert not chrome.is_chrome_line(line)
+
+
+def test_repeated_copy_of_the_body_is_dropped_but_recurring_steps_stay():
+    body = ARTICLE[:4]
+    assert chrome.dedupe([*body, "Weitere Meldungen", *body]) == [*body, "Weitere Meldungen"]
+    steps = ["Vor dem Training", "60 Minuten vorher essen", "Nach dem Training", "60 Minuten vorher essen"]
+    assert chrome.dedupe(steps) == steps
+
+
+def test_merge_restores_body_sentences_only_between_agreed_lines():
+    precise = "\n".join([ARTICLE[0], ARTICLE[2]])
+    recall = "\n".join(["Teaser headline without a full stop", ARTICLE[0], ARTICLE[1], "Short teaser",
+                        ARTICLE[2], ARTICLE[3]])
+    assert chrome.merge_passes(precise, recall).splitlines() == [ARTICLE[0], ARTICLE[1], ARTICLE[2]]
+
+
+def test_over_cleaning_falls_back():
+    paras = "".join(f"<p>{p}</p>" for p in ARTICLE)
+    got = extract(wrap(f"<article>{paras}</article>"), "https://x.example/",
+                  ExtractOptions(fallback_min_words=10_000))
+    assert got.ok and all(norm(p) in norm(got.text) for p in ARTICLE)
+    assert got.extra["method"] in ("cleaned", "fallback-trafilatura", "fallback-readability")
+
+
+# -- metadata -----------------------------------------------------------------------------------------------
+def test_title_without_site_suffix():
+    assert clean_title("Bahn baut aus | Testbote", ["Testbote"]) == "Bahn baut aus"
+    assert clean_title("Testbote - Bahn baut aus", ["testbote.example", "testbote"]) == "Bahn baut aus"
+    assert clean_title("Bahn baut aus – Die Pläne bis 2030 im Überblick - NZ", []) == (
+        "Bahn baut aus – Die Pläne bis 2030 im Überblick")
+    assert clean_title("Hong Kong chaos: China deploys troops", ["Express"]) == "Hong Kong chaos: China deploys troops"
+
+
+def test_metadata_sources_and_precedence():
+    paras = "".join(f"<p>{p}</p>" for p in ARTICLE)
+    ld = json.dumps({"@context": "https://schema.org", "@graph": [
+        {"@type": "WebSite", "name": "Testbote"},
+        {"@type": "NewsArticle", "headline": "Bahn baut aus", "datePublished": "2024-03-01T08:00:00+01:00",
+         "dateModified": "2024-03-02T10:30:00+01:00", "articleSection": "Verkehr",
+         "author": [{"@type": "Person", "name": "Erika Muster"}, {"@type": "Person", "name": "Max Beispiel"}]}]})
+    html = (f"<html lang='de-AT'><head><title>Bahn baut aus | Testbote</title>"
+            f"<meta property='article:published_time' content='2020-01-01T00:00:00Z'>"
+            f"<meta property='og:site_name' content='Testbote'><meta property='og:url' content='/bahn'>"
+            f"<link rel='canonical' href='https://testbote.example/bahn-baut-aus'>"
+            f"<script type='application/ld+json'>{ld}</script></head><body><article>{paras}</article></body></html>")
+    got = extract(html, "https://testbote.example/bahn-baut-aus?utm_source=x")
+    assert got.title == "Bahn baut aus" and got.site == "Testbote" and got.section == "Verkehr"
+    assert got.authors == ("Erika Muster", "Max Beispiel") and got.author == "Erika Muster; Max Beispiel"
+    assert (got.published.isoformat(), got.date_source) == ("2024-03-01T08:00:00+01:00", "json-ld")
+    assert (got.modified.isoformat(), got.modified_source) == ("2024-03-02T10:30:00+01:00", "json-ld")
+    assert got.canonical_url == "https://testbote.example/bahn-baut-aus" and got.language == "de"
+
+
+def test_meta_tag_and_htmldate_dates():
+    paras = "".join(f"<p>{p}</p>" for p in ARTICLE)
+    meta = wrap(f"<article>{paras}</article>").replace(
+        "<head>", "<head><meta property='article:published_time' content='2021-05-04T12:00:00+02:00'>")
+    got = extract(meta, "https://x.example/")
+    assert (got.published.isoformat(), got.date_source) == ("2021-05-04T12:00:00+02:00",
+                                                             "meta:article:published_time")
+    plain = extract(wrap(f"<article><p>Veröffentlicht am 2022-06-07</p>{paras}</article>"),
+                    "https://x.example/2022/06/07/bahn")
+    assert plain.published is not None and plain.published.date().isoformat() == "2022-06-07"
+    assert plain.date_source == "htmldate"
+
+
+def test_parse_date():
+    assert parse_date("2024-01-22T09:14:00Z").isoformat() == "2024-01-22T09:14:00+00:00"
+    assert parse_date("2024-01-22").isoformat() == "2024-01-22T00:00:00+00:00"
+    assert parse_date("2024-01-22T09:14:00.000+0100") is not None
+    assert parse_date("gestern") is None and parse_date(None) is None
+
+
+# -- benchmark ----------------------------------------------------------------------------------------------
+@pytest.mark.skipif(not (BENCH / "ground-truth.json").exists(), reason=f"benchmark data not found at {BENCH}")
+def test_beats_plain_trafilatura_on_a_benchmark_sample():
+    import trafilatura
+
+    sys.path.insert(0, str(ROOT))
+    from bench.extraction_eval import evaluate
+
+    truth = json.loads((BENCH / "ground-truth.json").read_text(encoding="utf-8"))
+    ids = sorted(truth)[::6]  # 31 pages, spread over the set
+    html = {k: gzip.decompress((BENCH / "html" / f"{k}.html.gz").read_bytes()).decode("utf-8") for k in ids}
+    want = {k: truth[k]["articleBody"] for k in ids}
+    ours = evaluate(want, {k: extract(html[k], truth[k]["url"]).text for k in ids})
+    plain = evaluate(want, {k: trafilatura.extract(html[k], include_comments=False) or "" for k in ids})
+    assert ours.f1 > plain.f1 and ours.precision > plain.precision
