@@ -1,0 +1,1 @@
+"""The replay server's own pages (search, article view, capture lists) and the rewriting of archived pages."""

@@ -1,0 +1,182 @@
+"""Replay server: wayback-style URLs, original bytes/status/headers, revisits, rewriting, isolation, traversal."""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from newsarchive.archive.replay import (
+    ARCHIVED_CSP,
+    ReplayOptions,
+    ReplayServer,
+    normalise_target,
+    parse_timestamp,
+)
+from newsarchive.archive.web.rewrite import rewrite_html
+from tests.archive_builder import (
+    BERICHT_URL,
+    CSS_URL,
+    OLD_URL,
+    PHOTO,
+    PHOTO_URL,
+    STORY_HTML,
+    STORY_URL,
+    BuiltArchive,
+    build_archive,
+)
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> BuiltArchive:
+    return build_archive(tmp_path / "home")
+
+
+@pytest.fixture
+def server(archive: BuiltArchive) -> Iterator[ReplayServer]:
+    with ReplayServer(archive.index, archive.warc_dir, ReplayOptions(port=0)) as srv:
+        yield srv
+
+
+def get(server: ReplayServer, path: str, method: str = "GET") -> tuple[int, str, dict[str, str], bytes]:
+    host, port = server.httpd.server_address[:2]
+    conn = http.client.HTTPConnection(str(host), int(port), timeout=10)
+    conn.putrequest(method, path, skip_accept_encoding=True)
+    conn.endheaders()
+    resp = conn.getresponse()
+    body = resp.read()
+    headers = {k.lower(): v for k, v in resp.getheaders()}
+    conn.close()
+    return resp.status, resp.reason, headers, body
+
+
+def test_binds_loopback_by_default() -> None:
+    assert ReplayOptions().host == "127.0.0.1"
+
+
+def test_timestamp_padding() -> None:
+    assert parse_timestamp("2024").isoformat() == "2024-01-01T00:00:00+00:00"
+    assert parse_timestamp("20240305").isoformat() == "2024-03-05T00:00:00+00:00"
+    assert parse_timestamp("20240305123456").isoformat() == "2024-03-05T12:34:56+00:00"
+    assert normalise_target("https:/news.example/a") == "https://news.example/a"
+    assert normalise_target("news.example/a") == "http://news.example/a"
+    assert normalise_target("https%3A%2F%2Fnews.example%2Fa") == "https://news.example/a"
+
+
+def test_raw_mode_returns_original_bytes_and_encoding(server: ReplayServer) -> None:
+    status, reason, headers, body = get(server, f"/web/20240301100000id_/{STORY_URL}")
+    assert (status, reason) == (200, "OK")
+    assert headers["content-encoding"] == "gzip"  # stored compressed, served compressed, with its header
+    assert gzip.decompress(body).decode("utf-8") == STORY_HTML
+    assert headers["etag"] == '"story-v1"'
+    assert "set-cookie" not in headers and headers["x-archive-orig-set-cookie"].startswith("session=")
+    assert "transfer-encoding" not in headers
+    assert headers["content-security-policy"] == ARCHIVED_CSP
+    assert headers["x-archive-orig-content-security-policy"] == "default-src *"
+    assert headers["memento-datetime"] == "Fri, 01 Mar 2024 10:00:00 GMT"
+
+
+def test_rewritten_html_is_decoded_without_gzip_header(server: ReplayServer) -> None:
+    status, _, headers, body = get(server, f"/web/20240301100000/{STORY_URL}")
+    assert status == 200
+    assert "content-encoding" not in headers
+    assert headers["content-type"] == "text/html; charset=utf-8"
+    page = body.decode("utf-8")
+    assert 'src="/web/20240301100000/https://news.example/img/photo.png"' in page
+    assert 'href="/web/20240301100000/https://news.example/style.css"' in page
+    assert "href='/web/20240301100000/https://news.example/politik/'" in page
+    assert f'href="/web/20240301100000/{BERICHT_URL}"' in page
+    assert 'src="/web/20240301100000/https://cdn.example/tracker.js"' in page
+    assert "srcset=\"/web/20240301100000/https://news.example/img/photo.png 1x," in page
+    assert int(headers["content-length"]) == len(body)
+
+
+def test_binary_and_css_subresources(server: ReplayServer) -> None:
+    status, _, headers, body = get(server, f"/web/20240301100000/{PHOTO_URL}")
+    assert (status, headers["content-type"], body) == (200, "image/png", PHOTO)
+    status, _, headers, body = get(server, f"/web/20240301100000/{CSS_URL}")
+    assert status == 200 and "url('/web/20240301100100/https://news.example/img/photo.png')" in body.decode()
+
+
+def test_nearest_capture_by_time_and_revisits_resolve(archive: BuiltArchive, server: ReplayServer) -> None:
+    # 2024-03-05 is nearest the identical-payload revisit, 2024-03-09 the 304 revisit: both resolve to the original
+    for ts, record in (("20240305", "story_revisit"), ("20240309", "story_304"), ("2024", "story")):
+        status, _, headers, body = get(server, f"/web/{ts}id_/{STORY_URL}")
+        assert status == 200, ts
+        assert headers["x-archive-record-id"] == archive.captures[record].record_id
+        assert gzip.decompress(body).decode("utf-8") == STORY_HTML
+    # no timestamp: the newest capture
+    status, _, headers, _ = get(server, f"/web/{STORY_URL}")
+    assert status == 200 and headers["x-archive-record-id"] == archive.captures["story_304"].record_id
+
+
+def test_latin1_page_is_served_as_utf8(server: ReplayServer) -> None:
+    status, _, headers, body = get(server, f"/web/2024/{BERICHT_URL}")
+    assert status == 200 and "Hafenbrücke wieder geöffnet" in body.decode("utf-8")
+
+
+def test_redirect_keeps_status_and_points_into_archive(server: ReplayServer) -> None:
+    status, reason, headers, _ = get(server, f"/web/20240301095900/{OLD_URL}")
+    assert (status, reason) == (301, "Moved Permanently")
+    assert headers["location"] == f"/web/20240301095900/{STORY_URL.replace('https', 'http')}"
+
+
+def test_archived_404_keeps_its_status(server: ReplayServer) -> None:
+    status, _, _, body = get(server, "/web/2024id_/https://news.example/robots.txt")
+    assert status == 404 and body == b"not found"
+
+
+def test_capture_list(server: ReplayServer) -> None:
+    status, _, _, body = get(server, f"/web/*/{STORY_URL}")
+    page = body.decode()
+    assert status == 200 and "3 captures of" in page
+    assert "/web/20240301100000/" in page and "/web/20240308100000/" in page
+
+
+def test_unknown_url_is_404(server: ReplayServer) -> None:
+    status, _, headers, body = get(server, "/web/2024/https://elsewhere.example/")
+    assert status == 404 and b"not in the archive" in body
+    assert "script-src" not in headers["content-security-policy"] and "default-src 'none'" in headers[
+        "content-security-policy"]
+
+
+@pytest.mark.parametrize("path", [
+    "/../index.sqlite", "/web/../../index.sqlite", "/static/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd",
+    "/web/2024/file:///etc/passwd", "/warcs/", "/index.sqlite", "/article/..%2f..%2fetc%2fpasswd",
+    "/web/2024/../../warcs/",
+])
+def test_no_path_outside_the_archive(server: ReplayServer, path: str) -> None:
+    status, _, _, body = get(server, path)
+    assert status == 404
+    assert b"root:" not in body and b"SQLite format" not in body and b"WARC/1.1" not in body
+
+
+def test_index_row_pointing_outside_warc_dir_is_refused(archive: BuiltArchive, server: ReplayServer) -> None:
+    from newsarchive.archive.index import Capture
+
+    secret = archive.root / "secret.warc.gz"
+    secret.write_bytes((archive.warc_dir / archive.captures["photo"].warc_file).read_bytes())
+    with archive.index.session() as s:
+        row = s.get(Capture, archive.captures["photo"].id)
+        assert row is not None
+        row.warc_file = "../secret.warc.gz"
+    status, _, _, body = get(server, f"/web/2024/{PHOTO_URL}")
+    assert status == 404 and b"outside the WARC directory" in body
+
+
+def test_read_only(server: ReplayServer) -> None:
+    assert get(server, f"/web/2024/{STORY_URL}", method="POST")[0] == 405
+
+
+def test_rewrite_leaves_special_links() -> None:
+    html = ("<a href='#top'>t</a><a href=\"javascript:void(0)\">j</a><img src=data:image/png;base64,xx>"
+            "<a href=mailto:x@y.z>m</a><a href=/a?b=1&amp;c=2>q</a><base href='https://o.example/dir/'>"
+            "<a href=rel.html>r</a>")
+    out = rewrite_html(html, "https://news.example/x/y.html", "2024")
+    assert "href='#top'" in out and 'href="javascript:void(0)"' in out and "src=data:" not in out
+    assert 'src="data:image/png;base64,xx"' in out and 'href="mailto:x@y.z"' in out
+    assert 'href="/web/2024/https://o.example/a?b=1&amp;c=2"' in out
+    assert 'href="/web/2024/https://o.example/dir/rel.html"' in out
