@@ -8,6 +8,7 @@ requests and callbacks; :class:`newsarchive.spiders.news.NewsSpider` combines al
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -91,6 +92,8 @@ class BaseNewsSpider(scrapy.Spider):
         self.policies = {s.name: RecrawlPolicy.parse(s.recrawl) for s in self.sites}
         self.run_args = {"sites": [s.name for s in self.sites], "strategies": list(self.strategies),
                          "max_pages": max_pages, "depth": depth}
+        if os.environ.get("NEWSARCHIVE_SCHEDULE_RUN_ID"):  # set by `newsarchive schedule` for its crawls
+            self.run_args["schedule_run_id"] = int(os.environ["NEWSARCHIVE_SCHEDULE_RUN_ID"])
         self.run_site = self.sites[0].name if len(self.sites) == 1 else None
 
     def _netlocs(self) -> dict[str, SiteConfig]:
