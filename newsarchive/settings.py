@@ -74,6 +74,13 @@ NEWSARCHIVE_EXTRACTION_MIN_WORDS = 20
 NEWSARCHIVE_INDEX_ENABLED = True
 NEWSARCHIVE_PROGRESS_ENABLED = True
 NEWSARCHIVE_PROGRESS_INTERVAL = 10.0  # seconds between progress lines
+# Several workers on one crawl (`newsarchive crawl --workers N`, `newsarchive worker`): see
+# newsarchive/crawler/distributed.py and docs/deployment.md. The scheduler, duplicate filter and shared per-host
+# delay are switched on by those commands (distributed_settings), not here.
+NEWSARCHIVE_REDIS_URL = ""  # e.g. redis://queue:6379/0; queue and duplicate filter of the crawl
+NEWSARCHIVE_REDIS_CRAWL = "main"  # name of the shared crawl a worker joins (its Redis keys)
+NEWSARCHIVE_REDIS_PREFIX = "newsarchive"  # Redis key prefix: <prefix>:crawl:<name>:*, <prefix>:host:<host>
+NEWSARCHIVE_REDIS_HEARTBEAT_TTL = 10.0  # seconds; a silent worker's in-flight requests are requeued after it
 
 
 def _env_overrides(namespace: dict[str, object]) -> None:

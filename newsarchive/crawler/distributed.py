@@ -363,8 +363,17 @@ class RedisScheduler(ScrapyRedisScheduler):
         request = self.queue._decode_request(data)
         self.tokens[token] = request
         if self.stats:
-            self.stats.inc_value("scheduler/dequeued/redis", spider=self.spider)
+            self.stats.inc_value("scheduler/dequeued/redis")
         return request
+
+    def enqueue_request(self, request: Request) -> bool:
+        if not request.dont_filter and self.df.request_seen(request):
+            self.df.log(request, self.spider)
+            return False
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis")
+        self.queue.push(request)
+        return True
 
     def tick(self) -> None:
         try:
@@ -482,12 +491,18 @@ async def _sleep(seconds: float) -> None:
 MERGED_DICTS = ("DOWNLOAD_HANDLERS", "SPIDER_MIDDLEWARES", "DOWNLOADER_MIDDLEWARES", "EXTENSIONS")
 
 
-def worker_settings(options: DistributedOptions, overrides: dict[str, Any]) -> dict[str, Any]:
-    """:func:`distributed_settings` merged over the project's component dicts, then the user's overrides."""
+def project_settings() -> Any:
+    """newsarchive.settings with environment overrides (NEWSARCHIVE_REDIS_PREFIX, ...)."""
     from scrapy.settings import Settings
 
     project = Settings()
     project.setmodule("newsarchive.settings", priority="project")
+    return project
+
+
+def worker_settings(options: DistributedOptions, overrides: dict[str, Any]) -> dict[str, Any]:
+    """:func:`distributed_settings` merged over the project's component dicts, then the user's overrides."""
+    project = project_settings()
     merged = dict(distributed_settings(options))
     for name in MERGED_DICTS:
         if name in merged:
@@ -504,7 +519,12 @@ def run_worker(sites: list[Any], home: Any, *, spider: str, log_level: str, over
     from newsarchive.crawler.runner import CrawlOptions, run_crawl
 
     connect(redis_url)  # one clear line before the reactor starts
-    options = DistributedOptions(redis_url, crawl=crawl, worker_id=worker_id or "")
+    project = project_settings()
+    options = DistributedOptions(
+        redis_url, crawl=crawl, worker_id=worker_id or "",
+        prefix=str(overrides.get("NEWSARCHIVE_REDIS_PREFIX") or project.get("NEWSARCHIVE_REDIS_PREFIX")),
+        heartbeat_ttl=float(overrides.get("NEWSARCHIVE_REDIS_HEARTBEAT_TTL")
+                            or project.getfloat("NEWSARCHIVE_REDIS_HEARTBEAT_TTL")))
     settings = worker_settings(options, overrides)
     started = time.monotonic()
     result = run_crawl(sites, home, CrawlOptions(spider=spider, log_level=log_level, settings=settings))
@@ -533,7 +553,9 @@ def crawl_with_local_workers(worker_argv: list[str], home: Any, *, workers: int,
     crawl = f"local-{uuid.uuid4().hex[:12]}"
     click.echo(f"crawl {crawl}: {workers} workers, queue in {redis_url}, index {home.index_url.split('@')[-1]}",
                err=True)
-    exits = run_local_workers(worker_argv, local_worker_ids(workers), home, redis_url=redis_url, crawl=crawl)
+    prefix = str(project_settings().get("NEWSARCHIVE_REDIS_PREFIX"))
+    exits = run_local_workers(worker_argv, local_worker_ids(workers), home, redis_url=redis_url, crawl=crawl,
+                              prefix=prefix)
     for done in exits:
         r = done.result
         click.echo(f"worker {done.worker}: exit {done.exit_code}, {done.pages} pages, {done.articles} articles, "

@@ -118,7 +118,7 @@ class WorkerExit:
 
 
 def run_local_workers(worker_argv: list[str], workers: list[str], home: ArchiveHome, *,
-                      redis_url: str, crawl: str) -> list[WorkerExit]:
+                      redis_url: str, crawl: str, prefix: str = "newsarchive") -> list[WorkerExit]:
     """Run one ``newsarchive worker`` process per id in ``workers`` on crawl ``crawl``; wait for all.
 
     ``worker_argv`` are the site arguments shared by all workers (targets, --sites, limits, -s). The index
@@ -138,7 +138,7 @@ def run_local_workers(worker_argv: list[str], workers: list[str], home: ArchiveH
     home.ensure()
     ArchiveIndex(home.index_url).close()
     client = connect(redis_url)
-    reset_crawl(client, "newsarchive", crawl)
+    reset_crawl(client, prefix, crawl)
     with tempfile.TemporaryDirectory(prefix="newsarchive-workers-") as tmp:
         results = [Path(tmp) / f"{w}.json" for w in workers]
         procs = [subprocess.Popen([sys.executable, "-m", "newsarchive", "worker", *worker_argv, "--home", str(home.root),
@@ -152,7 +152,7 @@ def run_local_workers(worker_argv: list[str], workers: list[str], home: ArchiveH
                     p.terminate()
             for p in procs:
                 p.wait()
-            reset_crawl(client, "newsarchive", crawl)
+            reset_crawl(client, prefix, crawl)
         exits = [WorkerExit(w, c, json.loads(r.read_text()) if r.exists() else {})
                  for w, c, r in zip(workers, codes, results, strict=True)]
     for done in exits:
