@@ -71,6 +71,7 @@ NEWSARCHIVE_WORKER_ID = ""  # goes into WARC file names; default: host name
 NEWSARCHIVE_EXTRACTION_ENABLED = True
 NEWSARCHIVE_EXTRACTION_WORKERS = 2  # processes; 0 runs extraction in a thread
 NEWSARCHIVE_EXTRACTION_MIN_WORDS = 20
+NEWSARCHIVE_TEMPLATES_ENABLED = True  # learn each site's recurring chrome from the index; strip it on later pages
 NEWSARCHIVE_INDEX_ENABLED = True
 NEWSARCHIVE_PROGRESS_ENABLED = True
 NEWSARCHIVE_PROGRESS_INTERVAL = 10.0  # seconds between progress lines

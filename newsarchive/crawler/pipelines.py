@@ -14,6 +14,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from newsarchive.archive.index import Article
+from newsarchive.archive.templates import TemplateModel
 from newsarchive.crawler.extraction import Extraction, ExtractOptions, extract, failed
 from newsarchive.crawler.items import ArticleItem
 from newsarchive.crawler.session import ArchiveSession
@@ -37,6 +38,9 @@ class ExtractionPipeline:
         self.workers = settings.getint("NEWSARCHIVE_EXTRACTION_WORKERS", 2)
         self.options = ExtractOptions(min_words=settings.getint("NEWSARCHIVE_EXTRACTION_MIN_WORDS", 20))
         self.executor: Executor | None = None
+        self.crawler = crawler
+        self.use_templates = settings.getbool("NEWSARCHIVE_TEMPLATES_ENABLED", True)
+        self.templates: dict[str, TemplateModel] = {}
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -45,6 +49,21 @@ class ExtractionPipeline:
 
     def open_spider(self, spider: Any = None) -> None:
         self.executor = make_executor(self.workers)
+        if self.use_templates:
+            self.templates = self._load_templates()
+
+    def _load_templates(self) -> dict[str, TemplateModel]:
+        """Each crawled site's learned template (what recurs on its pages is chrome), from the index."""
+        from newsarchive.archive.templates import load
+
+        index = ArchiveSession.of(self.crawler).index
+        sites = [s.name for s in getattr(self.crawler.spider, "sites", ())]
+        models = {name: load(index, name) for name in sites}
+        for name, model in models.items():
+            if model:
+                logger.info("site template of %s: %d lines learned from %d pages", name, len(model.entries),
+                            model.pages)
+        return {name: model for name, model in models.items() if model}
 
     def spider_closed(self, spider: Any = None) -> None:
         if self.executor is not None:
@@ -69,7 +88,7 @@ class ExtractionPipeline:
             self.open_spider()
         assert self.executor is not None
         try:
-            future = self.executor.submit(extract, item.html, item.url, self.options)
+            future = self.executor.submit(extract, item.html, item.url, self.options, self.templates.get(item.site))
             return await asyncio.wrap_future(future)
         except BrokenProcessPool:
             logger.error("extraction worker died on %s; restarting the pool", item.url)
@@ -88,10 +107,23 @@ class IndexPipeline:
             raise NotConfigured("NEWSARCHIVE_INDEX_ENABLED is off")
         self.session = ArchiveSession.of(crawler)
         self.stats = crawler.stats
+        self.learn_templates = crawler.settings.getbool("NEWSARCHIVE_TEMPLATES_ENABLED", True)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IndexPipeline:
         return cls(crawler)
+
+    def close_spider(self, spider: Any = None) -> None:
+        """Learn each crawled site's template again from everything the index now holds, for the next crawl."""
+        if not self.learn_templates:
+            return
+        from newsarchive.archive.templates import TemplateModel
+
+        for site in getattr(self.session.crawler.spider, "sites", ()):
+            try:
+                TemplateModel.learn(self.session.index, site.name).save(self.session.index)
+            except Exception:  # learning is an optimisation; it must never lose the crawl's results
+                logger.exception("could not learn the template of %s", site.name)
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         if not isinstance(item, ArticleItem) or item.extraction is None:
