@@ -16,12 +16,14 @@ import argparse
 import gzip
 import json
 import multiprocessing
+import re
 import statistics
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import trafilatura
@@ -92,12 +94,31 @@ def regressions(pages: list[Page], mine: dict[str, PageScore], base: dict[str, P
     return out
 
 
-def date_report(results: list[Extraction]) -> list[str]:
-    sources = Counter(r.date_source or "none" for r in results)
-    dated = sum(1 for r in results if r.published is not None)
-    lines = [f"dates: {dated}/{len(results)} benchmark pages yield a publication date "
-             "(the ground truth has no dates, so no accuracy here); by source:"]
-    lines += [f"  {source:<24} {n}" for source, n in sources.most_common()]
+_URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-](\d{1,2})[/-](\d{1,2})(?:/|-|$)")
+
+
+def url_date(url: str) -> date | None:
+    """The date a URL carries (``/2019/11/18/``), the only date truth this benchmark has."""
+    match = _URL_DATE.search(url)
+    try:
+        return date(*(int(g) for g in match.groups())) if match else None
+    except ValueError:
+        return None
+
+
+def day_gap(got: datetime | None, want: date) -> int | None:
+    return None if got is None else abs((got.date() - want).days)
+
+
+def date_report(pages: list[Page], results: dict[str, Extraction]) -> list[str]:
+    sources = Counter(r.date_source or "none" for r in results.values())
+    dated = sum(1 for r in results.values() if r.published is not None)
+    lines = [f"dates: {dated}/{len(results)} benchmark pages yield a publication date; by source: "
+             + ", ".join(f"{source} {n}" for source, n in sources.most_common())]
+    gaps = [day_gap(results[p.id].published, want) for p in pages if (want := url_date(p.url))]
+    carried, exact, near = len(gaps), gaps.count(0), sum(1 for g in gaps if g is not None and g <= 1)
+    lines.append(f"date accuracy on the {carried} pages whose URL carries a date (the ground truth has "
+                 f"none): same day {exact}/{carried}, within a day (time zones) {near}/{carried}")
     return lines
 
 
@@ -120,6 +141,20 @@ def seed_dates() -> list[str]:
     return [f"seed fixtures: publication date exact for {hits}/{len(STORIES)}", *rows]
 
 
+def measure(pages: list[Page], repeat: int) -> tuple[dict[str, Extraction], dict[str, str], float, float]:
+    """Our results and plain trafilatura's, with the median pages/s of each over ``repeat`` runs."""
+    results: dict[str, Extraction] = {}
+    base: dict[str, str] = {}
+    mine_rates, base_rates = [], []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        results = {p.id: ours(p) for p in pages}
+        mine_rates.append(len(pages) / (time.perf_counter() - start))
+        base, rate = timed(plain_trafilatura, pages)
+        base_rates.append(rate)
+    return results, base, statistics.median(mine_rates), statistics.median(base_rates)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="benchmark directory")
@@ -130,26 +165,17 @@ def main() -> None:
     args = parser.parse_args()
     pages = load_pages(args.data, args.limit)
     truth = {p.id: p.truth for p in pages}
-
-    results, base, mine_rates, base_rates = {}, {}, [], []
-    for _ in range(args.repeat):
-        start = time.perf_counter()
-        results = {p.id: ours(p) for p in pages}
-        mine_rates.append(len(pages) / (time.perf_counter() - start))
-        base, rate = timed(plain_trafilatura, pages)
-        base_rates.append(rate)
+    results, base, mine_rate, base_rate = measure(pages, args.repeat)
     mine_scores = {k: score_page(truth[k], r.text) for k, r in results.items()}
     base_scores = {k: score_page(truth[k], base[k]) for k in base}
     print(f"article-extraction benchmark: {len(pages)} pages from {args.data}")
-    print(line("trafilatura (plain)", summarize(list(base_scores.values())), statistics.median(base_rates)))
-    print(line("newsarchive", summarize(list(mine_scores.values())), statistics.median(mine_rates)))
+    print(line("trafilatura (plain)", summarize(list(base_scores.values())), base_rate))
+    print(line("newsarchive", summarize(list(mine_scores.values())), mine_rate))
     worse = regressions(pages, mine_scores, base_scores, args.margin)
     print(f"pages below trafilatura by more than {args.margin}: {len(worse)}")
-    print("\n".join(worse))
-    print("\n".join(date_report(list(results.values()))))
-    print("\n".join(seed_dates()))
+    print("\n".join([*worse, *date_report(pages, results), *seed_dates()]))
     rates = [pooled_rate(pages, args.processes) for _ in range(args.repeat)]
-    print(f"newsarchive extraction: 1 process {statistics.median(mine_rates):.1f} pages/s, "
+    print(f"newsarchive extraction: 1 process {mine_rate:.1f} pages/s, "
           f"{args.processes}-process pool {statistics.median(rates):.1f} pages/s")
 
 

@@ -261,3 +261,14 @@ def test_beats_plain_trafilatura_on_a_benchmark_sample():
     ours = evaluate(want, {k: extract(html[k], truth[k]["url"]).text for k in ids})
     plain = evaluate(want, {k: trafilatura.extract(html[k], include_comments=False) or "" for k in ids})
     assert ours.f1 > plain.f1 and ours.precision > plain.precision
+
+
+def test_placeholder_dates_are_skipped():
+    paras = "".join(f"<p>{p}</p>" for p in ARTICLE)
+    ld = json.dumps({"@type": "NewsArticle", "datePublished": "0001-01-01T00:00:00Z", "dateModified": "2999-01-01"})
+    html = wrap(f"<article>{paras}</article>").replace(
+        "<head>", f"<head><script type='application/ld+json'>{ld}</script>"
+                  "<meta property='article:published_time' content='2019-11-19T10:00:00-05:00'>")
+    got = extract(html, "https://x.example/")
+    assert (got.published.isoformat(), got.date_source) == ("2019-11-19T10:00:00-05:00", "meta:article:published_time")
+    assert got.modified is None

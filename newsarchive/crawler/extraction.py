@@ -23,7 +23,7 @@ import logging
 import re
 from copy import deepcopy
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 EXTRACTOR_NAME = "newsarchive-trafilatura"
 EXTRACTOR_VERSION = f"2+trafilatura-{trafilatura.__version__}"
 MIN_WORDS = 20
+MIN_YEAR = 1990  # dates before this are placeholders ("0001-01-01"), not publication dates
 FALLBACK_MIN_WORDS = 60  # below this many words after cleaning, try the uncleaned page and readability
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"RIFF", b"\x00\x00")
 
@@ -323,10 +324,15 @@ MODIFIED_KEYS = ("article:modified_time", "og:updated_time", "datemodified", "dc
                  "dc.date.modified", "last-modified")
 
 
+def plausible(moment: datetime | None) -> bool:
+    """Not a placeholder ("0001-01-01"), not before the web, not days in the future."""
+    return moment is not None and MIN_YEAR <= moment.year and moment <= datetime.now(UTC) + timedelta(days=2)
+
+
 def _first_date(pairs: list[tuple[str, Any]]) -> tuple[datetime | None, str | None]:
     for source, value in pairs:
         moment = parse_date(value) if isinstance(value, str) else None
-        if moment is not None:
+        if plausible(moment):
             return moment, source
     return None, None
 
@@ -354,7 +360,7 @@ def _htmldate(tree: HtmlElement, url: str) -> tuple[datetime | None, str | None]
         logger.debug("htmldate failed on %s: %s", url, exc)
         return None, None
     moment = parse_date(found)
-    return (moment, "htmldate") if moment else (None, None)
+    return (moment, "htmldate") if plausible(moment) else (None, None)
 
 
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+|\s+::\s+")
