@@ -219,3 +219,22 @@ def test_crawl_into_postgresql(tmp_path: Path, demo_sites: Any) -> None:
         warc_dir = ArchiveHome.resolve(tmp_path).warc_dir
         assert all(read_record(warc_dir, c.warc_ref).warc_header("WARC-Record-ID") == c.record_id for c in captures)
         index.close()
+
+
+def test_site_templates_are_learned_and_applied_on_later_pages(tmp_path: Path, demo_server_factory: Any) -> None:
+    from newsarchive.archive.templates import load
+    from newsarchive.archive.urls import canonicalize
+
+    server = demo_server_factory(stories_per_outlet="all", outlets=["siamkurier"])
+    toml = server.sites_toml()
+    crawl(toml, tmp_path)
+    index = ArchiveIndex(ArchiveHome.resolve(tmp_path).index_url)
+    model = load(index, "siamkurier")
+    assert model.pages >= 5
+    story = server.stories("siamkurier")[0]
+    server.update_story("siamkurier", story.slug, [*story.paragraph_texts(), "Nachtrag: Das Treffen dauerte zwei Stunden."])
+    crawl(toml.replace("[defaults]\n", '[defaults]\nrecrawl = "always"\n', 1), tmp_path)
+    versions = index.article_versions(canonicalize(server.article_url("siamkurier", story.slug)))
+    assert len(versions) == 2 and "Nachtrag" in versions[-1].text
+    template_lines = {entry.text for entry in load(index, "siamkurier").entries}
+    assert not template_lines & set(versions[-1].text.splitlines())
