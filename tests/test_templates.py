@@ -102,6 +102,7 @@ def test_saved_model_loads_back_and_relearning_keeps_old_lines(index):
     loaded = load(index, "demo")
     assert loaded == model and loaded.lines == model.lines and loaded.pages == len(STORIES)
     assert load(index, "nobody").lines == frozenset()
+    assert templates.load_all(index) == {"demo": model}
     # pages extracted with the model no longer show its lines; a new learn must not forget them
     for n in range(3):
         add_article(index, "demo", f"https://demo.example/later-{n}", loaded.filter(f"Neu {n}.\n{HOTLINE}"))
@@ -120,3 +121,27 @@ def test_model_is_picklable_for_worker_processes(index):
 def test_fingerprint_ignores_case_spacing_and_punctuation():
     assert fingerprint("Alle Angaben  ohne Gewähr!") == fingerprint("alle angaben ohne gewähr")
     assert fingerprint("Alle Angaben ohne Gewähr") != fingerprint("Alle Angaben mit Gewähr")
+
+
+def test_reextraction_applies_the_learned_template(index, tmp_path):
+    from newsarchive.archive.warc import HttpExchange, WarcWriter
+    from newsarchive.crawler.extraction import reextract_site
+
+    warcs = tmp_path / "warcs"
+    with WarcWriter(warcs) as writer:
+        for story in STORIES:
+            url = f"https://demo.example/{story.slug}"
+            html = page(story).encode("utf-8")
+            rec = writer.write_exchange(HttpExchange(url, 200, [("Content-Type", "text/html; charset=utf-8")], html))
+            capture_id = index.add_capture(Capture(
+                url=url, canonical_url=url, host="demo.example", status=200, fetched_at=rec.fetched_at,
+                payload_digest=rec.payload_digest, record_id=rec.record_id, warc_file=rec.ref.path,
+                warc_offset=rec.ref.offset, warc_length=rec.ref.length))
+            index.add_article(Article(capture_id=capture_id, url=url, canonical_url=url, site="demo",
+                                      status="ok", text=extract(html, url).text))
+    model = TemplateModel.learn(index, "demo", min_pages=3, min_share=0.5)
+    report = reextract_site(index, str(warcs), "demo", template=model)
+    assert (report.articles, report.changed, report.unreadable) == (len(STORIES), len(STORIES), 0)
+    for article, story in zip(index.articles(site="demo"), STORIES, strict=True):
+        assert HOTLINE not in article.text and DISCLAIMER not in article.text
+        assert story.body_sentences()[-1] in article.text and article.word_count > 50

@@ -159,6 +159,13 @@ def load(index: ArchiveIndex, site: str) -> TemplateModel:
                          head.min_pages, head.min_share)
 
 
+def load_all(index: ArchiveIndex) -> dict[str, TemplateModel]:
+    """Every stored model by site (what a crawl hands to its extraction workers)."""
+    with index.sessions() as s:
+        sites = list(s.scalars(select(SiteTemplate.site).order_by(SiteTemplate.site)))
+    return {site: load(index, site) for site in sites}
+
+
 def _site_pages(index: ArchiveIndex, site: str) -> dict[str, str]:
     """canonical URL -> text of the newest ok article per page of ``site`` (versions count once)."""
     with index.sessions() as s:
