@@ -1,0 +1,193 @@
+"""Rebuild the index from the WARC files alone (``newsarchive reindex``).
+
+Every ``response``/``revisit`` record becomes a :class:`Capture`, its ``request`` record (linked by
+``WARC-Concurrent-To``) gives the method and request record id, and the ``metadata`` record with the
+extracted fields (JSON, see :meth:`WarcWriter.write_metadata`) becomes the :class:`Article`; when an
+article was re-extracted, the newest metadata record wins. Not in the WARCs, so not restored: the crawl
+run a capture belonged to, and the crawl's label for non-article pages (feed, sitemap, section: they come
+back as ``page``; articles and robots.txt are recognised), and the response headers of a 304 (its revisit
+record has an empty block so that replay tools show the original page: ``etag`` and ``last_modified`` of
+304 captures stay empty; the original capture keeps them).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from newsarchive.archive.index import ArchiveIndex, Article, Capture
+from newsarchive.archive.urls import canonicalize, host_of, url_key
+from newsarchive.archive.warc import (
+    OPEN_SUFFIX,
+    REVISIT_NOT_MODIFIED,
+    WARC_SUFFIX,
+    StoredRecord,
+    WarcReadError,
+    WarcRef,
+    read_record,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class ReindexError(Exception):
+    """The target index cannot be rebuilt into (it is not empty)."""
+
+
+@dataclass(frozen=True)
+class ReadProblem:
+    path: str
+    offset: int
+    reason: str
+
+
+@dataclass
+class ReindexReport:
+    files: int = 0
+    records: int = 0
+    captures: int = 0
+    articles: int = 0
+    problems: list[ReadProblem] = field(default_factory=list)
+
+
+def warc_files(warc_dir: str | Path) -> list[Path]:
+    """The WARC files of a directory in name order (names start with the writer's timestamp)."""
+    root = Path(warc_dir)
+    found = [p for p in root.iterdir() if p.name.endswith((WARC_SUFFIX, WARC_SUFFIX + OPEN_SUFFIX, ".warc"))]
+    return sorted(found, key=lambda p: p.name)
+
+
+def parse_warc_date(value: str | None) -> datetime:
+    if not value:
+        raise ValueError("record without WARC-Date")
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def capture_from(ref: WarcRef, record: StoredRecord) -> Capture:
+    url = record.warc_header("WARC-Target-URI") or ""
+
+    def header(name: str) -> str | None:
+        value = record.http_header(name)
+        return value[:255] if value else None
+
+    status = record.status
+    if not status and record.warc_header("WARC-Profile") == REVISIT_NOT_MODIFIED:
+        status = 304  # written as an empty block, so that replay tools show the original
+    return Capture(
+        run_id=None, url=url, canonical_url=canonicalize(url), url_key=url_key(url), host=host_of(url),
+        method="GET", status=status, fetched_at=parse_warc_date(record.warc_header("WARC-Date")),
+        content_type=header("Content-Type"), content_length=len(record.payload),
+        payload_digest=record.warc_header("WARC-Payload-Digest") or "", record_type=record.rec_type,
+        record_id=record.warc_header("WARC-Record-ID") or "", warc_file=ref.path, warc_offset=ref.offset,
+        warc_length=ref.length, refers_to_record_id=record.warc_header("WARC-Refers-To"),
+        etag=header("ETag"), last_modified=header("Last-Modified"), location=header("Location"),
+        kind="robots" if url.endswith("/robots.txt") else "page",
+    )
+
+
+def article_from(fields: dict[str, Any], capture: Capture, metadata_record_id: str, written: datetime) -> Article:
+    """The article row IndexPipeline wrote for these extracted fields (``Extraction.as_record``)."""
+    def when(key: str) -> datetime | None:
+        value = fields.get(key)
+        return datetime.fromisoformat(value) if value else None
+
+    text = fields.get("text") or ""
+    return Article(
+        url=fields.get("url") or capture.url, canonical_url=canonicalize(fields.get("canonical_url") or capture.url),
+        site=fields.get("newsarchive_site") or capture.host, status=fields.get("status", "failed"),
+        reason=fields.get("reason"), title=fields.get("title"), author=fields.get("author"),
+        published=when("published"), modified=when("modified"), date_source=fields.get("date_source"),
+        language=fields.get("language"), section=fields.get("section"), description=fields.get("description"),
+        text=text, word_count=int(fields.get("word_count") or 0), text_hash=fields.get("text_hash") if text else None,
+        extractor=fields.get("extractor", ""), extractor_version=fields.get("extractor_version", ""),
+        metadata_record_id=metadata_record_id, extracted_at=written, fetched_at=capture.fetched_at,
+    )
+
+
+class _Rebuild:
+    """State across files: captures by record id, requests and metadata waiting for their capture."""
+
+    def __init__(self) -> None:
+        self.captures: dict[str, Capture] = {}
+        self.requests: dict[str, tuple[str, str]] = {}  # concurrent-to -> (method, request record id)
+        self.metadata: dict[str, tuple[datetime, str, dict[str, Any]]] = {}  # concurrent-to -> newest
+        self.length_by_digest: dict[str, int] = {}
+
+    def add(self, ref: WarcRef, record: StoredRecord) -> None:
+        if record.rec_type in ("response", "revisit"):
+            capture = capture_from(ref, record)
+            if record.rec_type == "response":
+                self.length_by_digest.setdefault(capture.payload_digest, capture.content_length or 0)
+            elif capture.status != 304:  # identical payload: the body received was the original's
+                capture.content_length = self.length_by_digest.get(capture.payload_digest, 0)
+            self.captures[capture.record_id] = capture
+        elif record.rec_type == "request":
+            target = record.warc_header("WARC-Concurrent-To") or ""
+            method = record.protocol or "GET"  # warcio keeps a request line's method as its "protocol"
+            self.requests[target] = (method, record.warc_header("WARC-Record-ID") or "")
+        elif record.rec_type == "metadata" and "json" in (record.warc_header("Content-Type") or ""):
+            self._add_metadata(record)
+
+    def _add_metadata(self, record: StoredRecord) -> None:
+        target = record.warc_header("WARC-Concurrent-To") or ""
+        written = parse_warc_date(record.warc_header("WARC-Date"))
+        previous = self.metadata.get(target)
+        if previous is None or written >= previous[0]:
+            fields = json.loads(record.payload.decode("utf-8"))
+            self.metadata[target] = (written, record.warc_header("WARC-Record-ID") or "", fields)
+
+    def rows(self) -> tuple[list[Capture], list[tuple[str, Article]]]:
+        for record_id, capture in self.captures.items():
+            if record_id in self.requests:
+                capture.method, capture.request_record_id = self.requests[record_id]
+            if record_id in self.metadata:
+                capture.kind = "article"
+        articles = [(rid, article_from(fields, self.captures[rid], meta_id, written))
+                    for rid, (written, meta_id, fields) in self.metadata.items() if rid in self.captures]
+        return sorted(self.captures.values(), key=lambda c: (c.fetched_at, c.warc_file, c.warc_offset)), articles
+
+
+def _read_file(path: Path, state: _Rebuild, report: ReindexReport) -> None:
+    """Records one by one, each gzip member checked whole first (warcio alone reads truncated members)."""
+    from newsarchive.archive.verify import scan_members
+
+    name = path.name.removesuffix(OPEN_SUFFIX)
+    try:
+        for member in scan_members(path):
+            ref = WarcRef(name, member.offset, member.length)
+            state.add(ref, read_record(path.parent, ref))
+            report.records += 1
+    except (WarcReadError, ValueError, UnicodeDecodeError) as exc:
+        offset = exc.offset if isinstance(exc, WarcReadError) else -1
+        logger.warning("%s: %s; the records before it are kept", path, exc)
+        report.problems.append(ReadProblem(str(path), offset, str(exc)))
+
+
+def reindex(index: ArchiveIndex, warc_dir: str | Path, *, files: Iterable[Path] | None = None,
+            progress: Callable[[Path], None] | None = None) -> ReindexReport:
+    """Read every WARC file of ``warc_dir`` and fill the (empty) ``index`` with captures and articles."""
+    with index.sessions() as s:
+        if s.scalar(select(func.count()).select_from(Capture)):
+            raise ReindexError(f"the index {index.url.split('@')[-1]} is not empty; reindex into an empty one")
+    report, state = ReindexReport(), _Rebuild()
+    for path in files if files is not None else warc_files(warc_dir):
+        if progress:
+            progress(path)
+        _read_file(path, state, report)
+        report.files += 1
+    captures, articles = state.rows()
+    with index.session() as s:
+        s.add_all(captures)
+        s.flush()
+        for record_id, article in articles:
+            article.capture_id = state.captures[record_id].id
+        s.add_all(a for _, a in articles)
+    report.captures, report.articles = len(captures), len(articles)
+    return report
