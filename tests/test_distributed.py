@@ -214,11 +214,19 @@ def test_crawl_with_three_workers_fetches_each_page_once(tmp_path: Path, redis_p
 
 
 def _assert_polite(site: LocalSite, delay: float) -> None:
-    """Fetch starts from all workers together are spaced by the delay (the server sees them ~in order)."""
+    """Fetches from all workers together keep the shared per-host delay.
+
+    A worker takes the host's turn in Redis right before it sends; on a busy machine the request can reach
+    the server some milliseconds later, so single gaps jitter. Counted over windows of ten delays, the
+    workers together stay near ten fetches (without the shared delay, three workers make about thirty).
+    """
     times = sorted(t for t, path in site.log if path != "/robots.txt")
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     assert statistics.median(gaps) >= 0.9 * delay, statistics.median(gaps)
-    assert sum(g < 0.5 * delay for g in gaps) <= len(gaps) // 50, sorted(gaps)[:10]
+    window = 10 * delay
+    busiest = max(sum(1 for t in times[i:i + 40] if t < start + window) for i, start in enumerate(times))
+    assert busiest <= 14, busiest
+    assert times[-1] - times[0] >= 0.95 * delay * (len(times) - 1)
 
 
 def _inflight(client: Any, prefix: str, crawl: str, worker: str) -> list[str]:

@@ -334,6 +334,7 @@ class RedisScheduler(ScrapyRedisScheduler):
         instance.serial = 0
         instance.session = uuid.uuid4().hex[:8]
         instance.next_recovery = 0.0
+        instance.idle = False
         instance.ticker = task.LoopingCall(instance.tick)
         crawler.signals.connect(instance.spider_idle, signal=signals.spider_idle)
         return instance
@@ -344,6 +345,7 @@ class RedisScheduler(ScrapyRedisScheduler):
     serial: int
     session: str
     next_recovery: float
+    idle: bool
     ticker: task.LoopingCall
 
     def open(self, spider: Spider) -> Any:
@@ -380,6 +382,7 @@ class RedisScheduler(ScrapyRedisScheduler):
             self.state.heartbeat()
             self.ack_finished()
             self.stats.set_value("newsarchive/worker/max_rss", max_rss_bytes())
+            self.poke_if_idle()
             if time.monotonic() >= self.next_recovery:
                 self.next_recovery = time.monotonic() + self.state.ttl_ms / 2000
                 self.state.recover_dead()
@@ -395,12 +398,22 @@ class RedisScheduler(ScrapyRedisScheduler):
             del self.tokens[token]
         self.state.ack(done)
 
+    def poke_if_idle(self) -> None:
+        """An idle worker looks at the shared queue every tick, not only on the engine's 5 s heartbeat."""
+        engine = self.crawler.engine
+        slot = getattr(engine, "_slot", None) if engine is not None else None
+        nextcall = getattr(slot, "nextcall", None)
+        if self.idle and nextcall is not None:
+            self.idle = False
+            nextcall.schedule()
+
     def spider_idle(self, spider: Spider) -> None:
         """Stay open until the crawl is done for every worker (another worker may still find links)."""
         self.ack_finished()
         self.state.recover_dead()
         status = self.state.status()
         if not status.done:
+            self.idle = True
             logger.debug("idle, crawl not done: %s", status)
             raise DontCloseSpider(f"crawl not done: {status.queued} queued, {status.inflight} in flight")
 
