@@ -272,3 +272,16 @@ def test_placeholder_dates_are_skipped():
     got = extract(html, "https://x.example/")
     assert (got.published.isoformat(), got.date_source) == ("2019-11-19T10:00:00-05:00", "meta:article:published_time")
     assert got.modified is None
+
+
+def test_split_article_containers_are_joined_but_a_lookalike_box_elsewhere_is_not():
+    from trafilatura.utils import load_html
+
+    parts = "".join(f"<div class='grid'><div class='chunk body'><p>{ARTICLE[i]}</p><p>{ARTICLE[i + 1]}</p></div>"
+                    f"</div><div class='grid'><div class='adslot'>Anzeige</div></div>" for i in (0, 2, 4, 6))
+    quote = f"<aside class='claim'><div><div class='chunk body'><p>{ARTICLE[7]} {ARTICLE[6]}</p></div></div></aside>"
+    root = load_html(wrap(f"{quote}<main><div class='chunks'>{parts}</div></main>"))
+    assert chrome.join_containers(root) == 3
+    first = root.find(".//main").find(".//div[@class='chunk body']")
+    assert [p.text for p in first.iter("p")] == ARTICLE
+    assert root.find(".//aside//div[@class='chunk body']") is not None
