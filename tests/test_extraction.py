@@ -285,3 +285,16 @@ def test_split_article_containers_are_joined_but_a_lookalike_box_elsewhere_is_no
     first = root.find(".//main").find(".//div[@class='chunk body']")
     assert [p.text for p in first.iter("p")] == ARTICLE
     assert root.find(".//aside//div[@class='chunk body']") is not None
+
+
+def test_parser_crash_is_a_parse_error(monkeypatch):
+    import newsarchive.crawler.extraction as module
+
+    def boom(_html):
+        raise ValueError("lxml gave up")
+
+    monkeypatch.setattr(module, "load_html", boom)
+    got = extract("<html><body><p>x</p></body></html>", "https://x.example/")
+    assert (got.status, got.reason) == ("failed", "parse-error") and "lxml gave up" in got.extra["error"]
+    monkeypatch.setattr(module, "load_html", lambda _html: None)
+    assert extract("<html><body><p>x</p></body></html>", "https://x.example/").reason == "parse-error"

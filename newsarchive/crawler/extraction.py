@@ -5,9 +5,12 @@ carries ``status="failed"`` and a ``reason`` (``empty``, ``not-html``, ``parse-e
 ``too-short``), never ``None``. The steps:
 
 1. parse once (lxml via trafilatura), read the metadata from the untouched tree (:func:`page_metadata`);
-2. drop generic page furniture from a copy of the tree (:func:`newsarchive.crawler.chrome.clean_tree`);
-3. trafilatura (comments off) on the cleaned tree, then line filters (headline, furniture phrases, a
-   second copy of the body) and, when given, the site's learned template (:mod:`newsarchive.archive.templates`);
+2. drop generic page furniture from a copy of the tree and join a split article
+   (:func:`newsarchive.crawler.chrome.clean_tree`);
+3. trafilatura (comments off) on the cleaned tree twice: a precision pass, plus the full sentences a recall
+   pass has between lines both agree on (:func:`~newsarchive.crawler.chrome.merge_passes`); then line
+   filters (headline, furniture phrases, datelines, a second copy of the body) and, when given, the site's
+   learned template (:mod:`newsarchive.archive.templates`);
 4. guard against over-cleaning: when the result is implausibly short, fall back to trafilatura on the
    untouched page and readability-lxml, keeping the longer of the two (``extra["method"]`` says which).
 
@@ -135,7 +138,7 @@ def extract(html: str | bytes, url: str, options: ExtractOptions | None = None,
         text, extra = body_text(tree, url, options, meta, template)
     except Exception as exc:  # lxml/trafilatura raise on pathological markup; one page never stops a crawl
         logger.warning("extraction failed for %s: %s", url, exc)
-        return failed(url, f"parse-error: {type(exc).__name__}")
+        return Extraction(url=url, status="failed", reason="parse-error", extra={"error": repr(exc)[:200]})
     if not text.strip():
         return Extraction(url=url, status="failed", reason="no-article-text", extra=extra, **meta.fields())
     meta = meta.with_language(text)
