@@ -118,7 +118,7 @@ class WorkerExit:
 
 
 def run_local_workers(worker_argv: list[str], workers: list[str], home: ArchiveHome, *,
-                      redis_url: str, crawl: str, prefix: str = "newsarchive") -> list[WorkerExit]:
+                      redis_url: str, crawl: str, prefix: str = "newsarchive", quiet: bool = False) -> list[WorkerExit]:
     """Run one ``newsarchive worker`` process per id in ``workers`` on crawl ``crawl``; wait for all.
 
     ``worker_argv`` are the site arguments shared by all workers (targets, --sites, limits, -s). The index
@@ -143,15 +143,13 @@ def run_local_workers(worker_argv: list[str], workers: list[str], home: ArchiveH
         results = [Path(tmp) / f"{w}.json" for w in workers]
         procs = [subprocess.Popen([sys.executable, "-m", "newsarchive", "worker", *worker_argv, "--home", str(home.root),
                                    "--index-url", home.index_url, "--redis-url", redis_url, "--crawl", crawl,
-                                   "--worker-id", w, "--result-json", str(r)]) for w, r in zip(workers, results, strict=True)]
+                                   "--worker-id", w, "--result-json", str(r)],
+                                  stdout=subprocess.DEVNULL if quiet else None) for w, r in zip(workers, results, strict=True)]
         try:
             codes = [p.wait() for p in procs]
+        except KeyboardInterrupt:  # the workers got Ctrl-C too and close cleanly; give them a minute
+            codes = [_wait_or_kill(p, 60.0) for p in procs]
         finally:
-            for p in procs:
-                if p.poll() is None:
-                    p.terminate()
-            for p in procs:
-                p.wait()
             reset_crawl(client, prefix, crawl)
         exits = [WorkerExit(w, c, json.loads(r.read_text()) if r.exists() else {})
                  for w, c, r in zip(workers, codes, results, strict=True)]
@@ -160,3 +158,13 @@ def run_local_workers(worker_argv: list[str], workers: list[str], home: ArchiveH
             for rec in recover_open_files(home.warc_dir, host=done.worker):
                 logger.warning("closed WARC %s left open by worker %s (%d records)", rec.path, done.worker, rec.records)
     return exits
+
+
+def _wait_or_kill(proc: Any, timeout: float) -> int:
+    import subprocess
+
+    try:
+        return int(proc.wait(timeout=timeout))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return int(proc.wait())
