@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 02:13:45.897629
+Create Date: 2026-11-25 02:23:29.871644
 """
 
 from __future__ import annotations
@@ -35,6 +35,14 @@ def upgrade() -> None:
     sa.Column('errors', sa.Integer(), nullable=False),
     sa.Column('stats', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('id')
+    )
+    op.create_table('site_templates',
+    sa.Column('site', sa.String(length=255), nullable=False),
+    sa.Column('pages', sa.Integer(), nullable=False),
+    sa.Column('min_pages', sa.Integer(), nullable=False),
+    sa.Column('min_share', sa.Float(), nullable=False),
+    sa.Column('learned_at', newsarchive.archive.index.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('site')
     )
     op.create_table('captures',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -100,6 +108,18 @@ def upgrade() -> None:
     with op.batch_alter_table('schedule_runs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_schedule_runs_site'), ['site'], unique=False)
 
+    op.create_table('template_lines',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('site', sa.String(length=255), nullable=False),
+    sa.Column('fingerprint', sa.String(length=32), nullable=False),
+    sa.Column('pages', sa.Integer(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['site'], ['site_templates.site'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('template_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_template_lines_site'), ['site'], unique=False)
+
     op.create_table('articles',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('capture_id', sa.Integer(), nullable=False),
@@ -144,6 +164,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_articles_canonical')
 
     op.drop_table('articles')
+    with op.batch_alter_table('template_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_template_lines_site'))
+
+    op.drop_table('template_lines')
     with op.batch_alter_table('schedule_runs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_schedule_runs_site'))
 
@@ -157,5 +181,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_captures_canonical')
 
     op.drop_table('captures')
+    op.drop_table('site_templates')
     op.drop_table('crawl_runs')
     # ### end Alembic commands ###
