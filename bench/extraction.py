@@ -129,16 +129,20 @@ def seed_dates() -> list[str]:
         from newsarchive.demo.render import render_article
     except ImportError as exc:
         return [f"seed fixtures: skipped ({exc})"]
-    hits, rows = 0, []
+    published = modified = 0
+    rows = []
     for story in STORIES:
-        html = render_article(story.outlet, story)
-        got = extract(html, f"https://{story.outlet}.example/{story.slug}")
-        ok = got.published is not None and got.published == story.published
-        hits += ok
-        rows.append(f"  {story.id} {story.outlet:<14} want {story.published.isoformat()} "
-                    f"got {got.published.isoformat() if got.published else None} ({got.date_source}) "
-                    f"{'ok' if ok else 'WRONG'}")
-    return [f"seed fixtures: publication date exact for {hits}/{len(STORIES)}", *rows]
+        got = extract(render_article(story.outlet, story, site_stories=STORIES), f"https://{story.outlet}.example/")
+        published += got.published == story.published
+        modified += got.modified == story.modified
+        rows.append(f"  {story.id} {story.outlet:<11} published {_show(got.published)} ({got.date_source}), "
+                    f"modified {_show(got.modified)} ({got.modified_source})")
+    return [f"seed fixtures: published date exact {published}/{len(STORIES)}, "
+            f"modified date exact {modified}/{len(STORIES)}", *rows]
+
+
+def _show(moment: datetime | None) -> str:
+    return moment.isoformat() if moment else "none"
 
 
 def measure(pages: list[Page], repeat: int) -> tuple[dict[str, Extraction], dict[str, str], float, float]:
