@@ -538,5 +538,175 @@ def db_current(home: str | None, index_url: str | None) -> None:
     engine.dispose()
 
 
+# -- archive: replay, search, cdxj, reindex, reextract, verify (issue 6) ------------------------------------
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (keep it loopback).")
+@click.option("--port", type=click.IntRange(min=0, max=65535), default=8080, show_default=True,
+              help="Port (0: any free port).")
+@archive_options
+@friendly_errors
+def replay(host: str, port: int, home: str | None, index_url: str | None) -> None:
+    """Serve the archive over HTTP: wayback-style replay (/web/TIMESTAMP/URL) and article search.
+
+    Archived pages come back with their original status, headers and bytes, links rewritten into the
+    archive and sandboxed by CSP; /web/*/URL lists the captures of a URL; / searches the articles.
+
+    \b
+    Example:
+      newsarchive replay --home ./newsarchive-data --port 8080
+    """
+    from newsarchive.archive.replay import ReplayOptions, ReplayServer
+
+    archive = resolve_home(home, index_url)
+    server = ReplayServer(open_index(archive), archive.warc_dir, ReplayOptions(host=host, port=port))
+    click.echo(f"replaying {archive.root} on {server.url}/ (search) and {server.url}/web/URL; Ctrl-C stops",
+               err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+
+
+@cli.command()
+@click.argument("words", nargs=-1)
+@click.option("--site", help="Only articles of this site (its name in sites.toml).")
+@click.option("--lang", "language", help="Only articles in this language (ISO 639-1, e.g. de).")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="Published on or after (YYYY-MM-DD).")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Published on or before (YYYY-MM-DD).")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@archive_options
+@friendly_errors
+def search(words: tuple[str, ...], site: str | None, language: str | None, date_from: Any, date_to: Any, limit: int,
+           home: str | None, index_url: str | None) -> None:
+    """Full-text search over the archived articles (every word must occur; word* matches prefixes).
+
+    \b
+    Example:
+      newsarchive search hafen brücke --lang de --from 2024-03-01
+    """
+    from datetime import UTC, timedelta
+
+    from newsarchive.archive.search import (
+        MARK_END,
+        MARK_START,
+        SearchQuery,
+        ensure_search_index,
+        search_articles,
+    )
+
+    index = open_index(resolve_home(home, index_url))
+    ensure_search_index(index.engine)
+    query = SearchQuery(q=" ".join(words), site=site, language=language,
+                        date_from=date_from.replace(tzinfo=UTC) if date_from else None,
+                        date_to=(date_to.replace(tzinfo=UTC) + timedelta(days=1, microseconds=-1)) if date_to else None,
+                        limit=limit)
+    results = search_articles(index, query)
+    click.echo(f"{results.total} article(s)", err=True)
+    for hit in results.hits:
+        date = f"{hit.published:%Y-%m-%d}" if hit.published else "-"
+        snippet = " ".join(hit.snippet.replace(MARK_START, "[").replace(MARK_END, "]").split())
+        click.echo(f"{date}  {hit.site}  {hit.title}\n    {hit.url}\n    {snippet}")
+
+
+@cli.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="CDXJ file (default: stdout).")
+@archive_options
+@friendly_errors
+def cdxj(output: str | None, home: str | None, index_url: str | None) -> None:
+    """Write a sorted CDXJ index of the closed WARC files, for pywb and other replay tools.
+
+    \b
+    Example (pywb):
+      wb-manager init news && cp newsarchive-data/warcs/*.warc.gz collections/news/archive/
+      newsarchive cdxj -o collections/news/indexes/index.cdxj && wayback -b 127.0.0.1 -p 8080
+    """
+    from newsarchive.archive.cdxj import write_cdxj
+
+    archive = resolve_home(home, index_url)
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            summary = write_cdxj(archive.warc_dir, fh)
+    else:
+        summary = write_cdxj(archive.warc_dir, sys.stdout)
+    click.echo(f"{summary.lines} records of {summary.files} WARC files indexed", err=True)
+
+
+@cli.command()
+@archive_options
+@friendly_errors
+def reindex(home: str | None, index_url: str | None) -> None:
+    """Rebuild the index (which must be empty) from the WARC files of the archive home alone.
+
+    \b
+    Example:
+      newsarchive reindex --home ./newsarchive-data --index-url sqlite:///rebuilt.sqlite
+    """
+    from newsarchive.archive.reindex import ReindexError
+    from newsarchive.archive.reindex import reindex as rebuild
+
+    archive = resolve_home(home, index_url)
+    try:
+        report = rebuild(open_index(archive), archive.warc_dir,
+                         progress=lambda path: click.echo(f"reading {path.name}", err=True))
+    except ReindexError as exc:
+        raise UserError(str(exc)) from exc
+    click.echo(f"{report.files} files, {report.records} records: {report.captures} captures, "
+               f"{report.articles} articles indexed")
+    for problem in report.problems:
+        click.echo(f"unreadable: {problem.path} at offset {problem.offset}: {problem.reason}", err=True)
+    if report.problems:
+        raise UserError(f"{len(report.problems)} file(s) could not be read to the end", exit_code=EXIT_FAILED)
+
+
+@cli.command()
+@click.option("--site", "sites", multiple=True, help="Only articles of this site (repeatable).")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many articles.")
+@click.option("--no-warc", is_flag=True, help="Update the index only; do not append metadata records to the WARCs.")
+@archive_options
+@friendly_errors
+def reextract(sites: tuple[str, ...], limit: int | None, no_warc: bool, home: str | None,
+              index_url: str | None) -> None:
+    """Re-run article extraction over the archived responses (no network) and record the extractor version.
+
+    \b
+    Example:
+      newsarchive reextract --site demo-courier
+    """
+    from newsarchive.crawler.reextract import ReextractOptions
+    from newsarchive.crawler.reextract import reextract as run
+
+    archive = resolve_home(home, index_url)
+    report = run(open_index(archive), archive.warc_dir,
+                 ReextractOptions(sites=sites, write_warc=not no_warc, limit=limit))
+    click.echo(f"{report.articles} articles re-extracted with {report.extractor_version}: {report.changed} changed, "
+               f"{report.ok} ok, {report.failed} without article text, {report.unreadable} unreadable")
+
+
+@cli.command()
+@archive_options
+@friendly_errors
+def verify(home: str | None, index_url: str | None) -> None:
+    """Check every WARC record: whole gzip members, digests, and that the index and the files agree.
+
+    Problems are printed one per line with file and offset; the exit status is 1 when there are any.
+
+    \b
+    Example:
+      newsarchive verify --home ./newsarchive-data
+    """
+    from newsarchive.archive.verify import verify_archive
+
+    archive = resolve_home(home, index_url)
+    report = verify_archive(open_index(archive), archive.warc_dir)
+    for problem in report.problems:
+        click.echo(str(problem))
+    click.echo(f"{report.files} files, {report.records} records, {report.captures} index rows checked: "
+               f"{len(report.problems)} problem(s)", err=True)
+    if report.problems:
+        raise UserError(f"the archive has {len(report.problems)} problem(s)", exit_code=EXIT_FAILED)
+
+
 def main() -> None:
     cli(prog_name="newsarchive")
