@@ -297,3 +297,116 @@ def _kill_when_busy(client: Any, prefix: str, crawl: str, victim: str, proc: sub
             return _inflight(client, prefix, crawl, victim)
         time.sleep(0.01)
     raise AssertionError(f"{victim} never held requests in flight (site log: {len(site.log)} requests)")
+
+
+# -- the shared state, piece by piece (Redis only) ----------------------------------------------------------
+def _state(prefix: str, worker: str, crawl: str = "unit", ttl: float = 1.0) -> Any:
+    from scrapy.utils.test import get_crawler
+
+    from newsarchive.crawler.distributed import DistributedOptions, RedisCrawlState, distributed_settings
+
+    settings = distributed_settings(DistributedOptions(REDIS_URL, crawl=crawl, worker_id=worker, prefix=prefix,
+                                                       heartbeat_ttl=ttl))
+    return RedisCrawlState.of(get_crawler(settings_dict=settings))
+
+
+def test_pop_moves_a_request_in_flight_and_a_dead_workers_share_is_requeued(redis_prefix: str) -> None:
+    a, b = _state(redis_prefix, "node-a"), _state(redis_prefix, "node-b")
+    a.register()
+    b.register()
+    a.client.zadd(a.queue_key, {b"req-1": -5, b"req-2": 0})
+    assert a.pop("t1") == b"req-1"  # highest priority first (lowest score)
+    assert a.client.zcard(a.queue_key) == 1 and a.client.hlen(a.inflight_key) == 1
+    assert a.status().inflight == 1 and not a.status().done
+    assert b.recover_dead() == 0  # node-a is alive: nothing to take
+    a.client.delete(a.key("alive:node-a"))  # node-a's heartbeat lapses (SIGKILL)
+    assert b.recover_dead() == 1
+    assert a.client.zscore(a.queue_key, b"req-1") == -5  # back in the queue, with its priority
+    assert a.client.hlen(a.inflight_key) == 0
+    assert b"node-a" not in a.client.smembers(a.key("workers"))
+    assert b.pop("t2") == b"req-1"
+    b.ack(["t2"])
+    assert b.status().inflight == 0
+
+
+def test_a_running_worker_id_is_refused(redis_prefix: str) -> None:
+    from newsarchive.crawler.distributed import DistributedConfigError
+
+    first, second = _state(redis_prefix, "node-a"), _state(redis_prefix, "node-a")
+    first.register()
+    with pytest.raises(DistributedConfigError, match="in use"):
+        second.register(wait=0.3)
+    first.client.delete(first.key("alive:node-a"))
+    second.register(wait=0.3)  # the first one died: the id is free again
+
+
+def test_one_leader_seeds_and_a_dead_leader_is_replaced(redis_prefix: str) -> None:
+    a, b = _state(redis_prefix, "node-a"), _state(redis_prefix, "node-b")
+    a.register()
+    b.register()
+    assert a.try_lead() and a.try_lead()
+    assert not b.try_lead()
+    a.client.delete(a.key("alive:node-a"))
+    assert b.try_lead()
+    b.mark_seeded()
+    assert b.seeded() and b.status().done
+
+
+def test_host_turns_are_spaced_by_the_delay(redis_prefix: str) -> None:
+    a, b = _state(redis_prefix, "node-a"), _state(redis_prefix, "node-b")
+    assert a.host_turn("example.org", 0.2) == 0
+    wait = b.host_turn("example.org", 0.2)
+    assert 0.15 < wait <= 0.2
+    assert a.host_turn("other.example", 0.2) == 0  # per host
+    time.sleep(wait + 0.01)
+    assert b.host_turn("example.org", 0.2) == 0
+
+
+def test_last_worker_out_of_a_finished_crawl_removes_its_keys(redis_prefix: str) -> None:
+    a, b = _state(redis_prefix, "node-a"), _state(redis_prefix, "node-b")
+    a.register()
+    b.register()
+    a.client.sadd(a.key("dupefilter"), "fp")
+    a.mark_seeded()
+    assert not a.leave()
+    assert a.client.exists(a.key("dupefilter"))
+    b.client.zadd(b.queue_key, {b"left-over": 0})
+    assert not b.leave()  # work left: keep it, the crawl can resume
+    assert b.client.exists(b.key("dupefilter"))
+    b.register()
+    b.client.delete(b.queue_key)
+    assert b.leave()
+    assert not list(b.client.scan_iter(match=f"{redis_prefix}:crawl:unit:*"))
+
+
+def test_worker_ids_and_settings() -> None:
+    from newsarchive.crawler.distributed import (
+        DistributedConfigError,
+        DistributedOptions,
+        check_worker_id,
+        worker_settings,
+    )
+
+    assert check_worker_id("node-1.eu") == "node-1.eu"
+    for bad in ("", "-x", "a b", "a_b", "a--b"):
+        with pytest.raises(DistributedConfigError):
+            check_worker_id(bad)
+    settings = worker_settings(DistributedOptions(REDIS_URL, crawl="c1", worker_id="w1", prefix="p"),
+                               {"DOWNLOAD_DELAY": 2})
+    assert settings["SCHEDULER"] == "newsarchive.crawler.distributed.RedisScheduler"
+    assert settings["DUPEFILTER_CLASS"] == "scrapy_redis.dupefilter.RFPDupeFilter"
+    assert settings["SCHEDULER_QUEUE_KEY"] == "p:crawl:c1:requests"
+    assert settings["NEWSARCHIVE_WORKER_ID"] == "w1" and settings["DOWNLOAD_DELAY"] == 2
+    assert settings["SPIDER_MIDDLEWARES"]["newsarchive.crawler.distributed.LeaderStartMiddleware"] == 10
+    assert settings["DOWNLOAD_HANDLERS"]["https"] == "newsarchive.crawler.distributed.PoliteHTTPDownloadHandler"
+
+
+def test_worker_without_redis_is_one_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from newsarchive.crawler.cli import cli
+
+    result = CliRunner().invoke(cli, ["worker", "http://127.0.0.1:9/", "--redis-url", "redis://127.0.0.1:1/0",
+                                      "--home", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: cannot reach Redis at redis://127.0.0.1:1/0")
