@@ -154,3 +154,16 @@ def test_pywb_replays_from_our_cdxj(wayback: str) -> None:
     assert "05 Mar 2024" in headers.get("memento-datetime", "")
     status, _, headers = fetch(f"{wayback}/20240301095900id_/{OLD_URL}")
     assert status in (301, 302) and "story-1.html" in headers["location"]
+
+
+def test_cli_writes_the_same_cdxj(archive: BuiltArchive, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from newsarchive.crawler.cli import cli
+
+    out = tmp_path / "index.cdxj"
+    result = CliRunner().invoke(cli, ["cdxj", "--home", str(archive.root), "-o", str(out)])
+    assert result.exit_code == 0 and "8 records of" in result.stderr
+    expected = io.StringIO()
+    write_cdxj(archive.warc_dir, expected)
+    assert out.read_text(encoding="utf-8") == expected.getvalue()

@@ -69,3 +69,14 @@ def test_unreadable_record_is_counted_not_fatal(archive: BuiltArchive) -> None:
         path.write_bytes(b"")
     report = reextract(archive.index, archive.warc_dir, ReextractOptions(write_warc=False))
     assert (report.articles, report.unreadable) == (2, 2)
+
+
+def test_cli(archive: BuiltArchive) -> None:
+    from click.testing import CliRunner
+
+    from newsarchive.crawler.cli import cli
+
+    stale(archive)
+    result = CliRunner().invoke(cli, ["reextract", "--home", str(archive.root), "--site", "news", "--no-warc"])
+    assert result.exit_code == 0, result.output
+    assert f"1 articles re-extracted with {EXTRACTOR_VERSION}: 1 changed, 1 ok" in result.stdout

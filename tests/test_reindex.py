@@ -90,3 +90,16 @@ def test_newest_metadata_record_wins(archive: BuiltArchive, tmp_path: Path) -> N
     reindex(rebuilt, archive.warc_dir)
     titles = {a.title for a in rebuilt.articles()}
     assert "Re-extracted title" in titles and len(titles) == 2
+
+
+def test_cli(archive: BuiltArchive, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from newsarchive.crawler.cli import cli
+
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    result = CliRunner().invoke(cli, ["reindex", "--home", str(archive.root), "--index-url", url])
+    assert result.exit_code == 0, result.output
+    assert "8 captures, 2 articles indexed" in result.stdout
+    again = CliRunner().invoke(cli, ["reindex", "--home", str(archive.root), "--index-url", url])
+    assert again.exit_code == 2 and "not empty" in again.stderr and "Traceback" not in again.output

@@ -180,3 +180,23 @@ def test_rewrite_leaves_special_links() -> None:
     assert 'src="data:image/png;base64,xx"' in out and 'href="mailto:x@y.z"' in out
     assert 'href="/web/2024/https://o.example/a?b=1&amp;c=2"' in out
     assert 'href="/web/2024/https://o.example/dir/rel.html"' in out
+
+
+def test_cli_serves_on_loopback(archive: BuiltArchive) -> None:
+    import re
+    import subprocess
+    import sys
+    import urllib.request
+
+    proc = subprocess.Popen([sys.executable, "-m", "newsarchive", "replay", "--home", str(archive.root), "--port", "0"],
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        found = re.search(r"(http://127\.0\.0\.1:\d+)/ \(search\)", line)
+        assert found, line
+        with urllib.request.urlopen(f"{found.group(1)}/web/2024id_/{PHOTO_URL}", timeout=10) as resp:
+            assert resp.read() == PHOTO
+    finally:
+        proc.terminate()
+        proc.wait(10)

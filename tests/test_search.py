@@ -128,3 +128,15 @@ def test_postgresql_full_text(pg_archive: BuiltArchive) -> None:
         s.add(Article(capture_id=capture.id, url="https://news.example/q", canonical_url="https://news.example/q",
                       site="news", status="ok", title="Quokka", text="quokka", fetched_at=capture.fetched_at))
     assert urls(pg_archive, q="quokka") == ["https://news.example/q"]
+
+
+def test_cli(archive: BuiltArchive) -> None:
+    from click.testing import CliRunner
+
+    from newsarchive.crawler.cli import cli
+
+    result = CliRunner().invoke(cli, ["search", "steel", "--home", str(archive.root)])
+    assert result.exit_code == 0 and STORY_URL in result.stdout and "[steel]" in result.stdout
+    result = CliRunner().invoke(cli, ["search", "--lang", "de", "--to", "2024-03-02", "--home", str(archive.root)])
+    assert result.exit_code == 0 and BERICHT_URL in result.stdout and STORY_URL not in result.stdout
+    assert "1 article(s)" in result.stderr

@@ -101,3 +101,18 @@ def test_missing_file(archive: BuiltArchive, tmp_path: Path) -> None:
     report = verify_archive(archive.index, archive.warc_dir)
     assert {p.kind for p in report.problems} == {"missing-file", "missing-record"}  # + the articles' metadata
     assert all(p.path == str(path) for p in report.problems if p.kind == "missing-file")
+
+
+def test_cli_reports_problems_and_exit_status(archive: BuiltArchive) -> None:
+    from click.testing import CliRunner
+
+    from newsarchive.crawler.cli import cli
+
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["verify", "--home", str(archive.root)])
+    assert ok.exit_code == 0 and "0 problem(s)" in ok.stderr
+    path = only_file(archive)
+    path.write_bytes(path.read_bytes()[:-100])
+    bad = runner.invoke(cli, ["verify", "--home", str(archive.root)])
+    assert bad.exit_code == 1 and f"{path} @ " in bad.stdout and "truncated" in bad.stdout
+    assert "Traceback" not in bad.output
