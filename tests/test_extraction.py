@@ -76,7 +76,7 @@ def test_plain_trafilatura_would_keep_seed_chrome():
 @pytest.mark.parametrize(("payload", "reason"), [
     ("", "empty"), (b"", "empty"), ("   \n\t ", "empty"),
     (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3 binary", "not-html"), (b"\x89PNG\r\n\x1a\n\x00\x00", "not-html"),
-    (b"GIF89a\x01\x00", "not-html"), (b"<html>\x00\x00\x00</html>", "not-html"),
+    (b"GIF89a\x01\x00", "not-html"), (b"<html>" + bytes(range(256)) * 8 + b"</html>", "not-html"),
     ("just a line of plain text without any markup", "not-html"),
     ("<html><body><p>Zu kurz.</p></body></html>", "too-short"),
     ("<html><body><div></div></body></html>", "no-article-text"),
@@ -92,6 +92,22 @@ def test_malformed_markup_never_raises():
     for html in (f"<html><body><div><div>{body}", f"<<html>><body <p>>{body}</td></table>", "<" * 5000,
                  f"<html><body>{'<div>' * 3000}{body}</body></html>"):
         assert extract(html, "https://x.example/").status in ("ok", "failed")
+
+
+def test_stray_nul_in_markup_is_not_binary():
+    from newsarchive.demo.server import malformed_html
+
+    # an unclosed <title> swallows that page, as in a browser: parsed, but no article text
+    assert extract(malformed_html(STORIES[0]), "https://x.example/").reason == "no-article-text"
+    paras = "".join(f"<p>{p}</p>" for p in ARTICLE)
+    got = extract(f"<html><body><article>{paras}\x00</article></body></html>".encode(), "https://x.example/")
+    assert got.ok and norm(ARTICLE[-1]) in norm(got.text)
+
+
+def test_random_bytes_are_binary():
+    import random
+
+    assert extract(random.Random(4711).randbytes(64 * 1024), "https://x.example/").reason == "not-html"
 
 
 def test_bytes_in_declared_legacy_charset():

@@ -44,9 +44,10 @@ logger = logging.getLogger(__name__)
 EXTRACTOR_NAME = "newsarchive-trafilatura"
 EXTRACTOR_VERSION = f"2+trafilatura-{trafilatura.__version__}"
 MIN_WORDS = 20
+BINARY_CONTROL_SHARE = 0.02  # more control bytes than this in the first 4 KiB: not a text page
 MIN_YEAR = 1990  # dates before this are placeholders ("0001-01-01"), not publication dates
 FALLBACK_MIN_WORDS = 60  # below this many words after cleaning, try the uncleaned page and readability
-_BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"RIFF", b"\x00\x00")
+_BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"RIFF", b"\x00\x00", b"\xff\xfe\x00", b"OggS")
 
 
 @dataclass(frozen=True)
@@ -110,17 +111,28 @@ def failed(url: str, reason: str) -> Extraction:
 
 
 # -- input checks -------------------------------------------------------------------------------------------
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
+
+
 def input_problem(html: str | bytes) -> str | None:
-    """Why ``html`` cannot be a page (``empty``, ``not-html``), or None when it may be one."""
+    """Why ``html`` cannot be a page (``empty``, ``not-html``), or None when it may be one.
+
+    Binary means a known file signature or many control bytes; a stray NUL in markup is not binary.
+    """
     head = html[:4096] if isinstance(html, bytes) else html[:4096].encode("utf-8", "replace")
     if not head.strip():
         return "empty"
-    if head.lstrip().startswith(_BINARY_MAGIC) or b"\x00" in head:
+    controls = len(head) - len(head.translate(None, _CONTROL))
+    if head.lstrip().startswith(_BINARY_MAGIC) or controls > BINARY_CONTROL_SHARE * len(head):
         return "not-html"
     window = html[:65536]
     if (b"<" not in window) if isinstance(window, bytes) else ("<" not in window):
         return "not-html"
     return None
+
+
+def _without_nul(html: str | bytes) -> str | bytes:
+    return html.replace(b"\x00", b"") if isinstance(html, bytes) else html.replace("\x00", "")
 
 
 def extract(html: str | bytes, url: str, options: ExtractOptions | None = None,
@@ -131,7 +143,7 @@ def extract(html: str | bytes, url: str, options: ExtractOptions | None = None,
     if problem:
         return failed(url, problem)
     try:
-        tree = load_html(html)
+        tree = load_html(_without_nul(html))
         if tree is None:
             return failed(url, "parse-error")
         meta = page_metadata(tree, url)
