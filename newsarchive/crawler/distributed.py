@@ -476,12 +476,12 @@ class PoliteHTTPDownloadHandler(HTTP11DownloadHandler):
         delay = self._delay(request)
         if delay > 0:
             host = urlparse_cached(request).hostname or ""
-            waited = 0.0
+            waited_ms = 0
             while (wait := self.state.host_turn(host, delay)) > 0:
                 await _sleep(wait)
-                waited += wait
-            if waited:
-                self.crawler.stats.inc_value("newsarchive/distributed/politeness_wait", waited)
+                waited_ms += int(wait * 1000)
+            if waited_ms:
+                self.crawler.stats.inc_value("newsarchive/distributed/politeness_wait_ms", waited_ms)
         return await super().download_request(request)
 
     def _delay(self, request: Request) -> float:
