@@ -147,3 +147,10 @@ def test_full_text_objects_are_created(db_url: str) -> None:
         else:
             assert conn.execute(text("SELECT 1 FROM pg_indexes WHERE indexname = 'ix_articles_fulltext'")).first()
     engine.dispose()
+
+
+def test_head_constant_is_the_newest_script() -> None:
+    """schema.HEAD (used for the fast up-to-date check) must name the newest migration script."""
+    from newsarchive.archive import schema
+
+    assert schema.HEAD == head_revision()
