@@ -151,9 +151,9 @@ def main() -> None:
     server = serve(make_site(args.pages))
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     print(f"local site: {args.pages} articles at {url}; index: {'SQLite' if args.sqlite else 'PostgreSQL'}; "
-          f"{args.repeat} run(s) per worker count; {os.cpu_count()} CPUs")
+          f"{args.repeat} run(s) per worker count; {os.cpu_count()} CPUs", flush=True)
     print(f"{'workers':>7}{'pages':>8}{'articles':>10}{'seconds':>9}{'pages/s':>9}{'speed-up':>10}"
-          f"{'peak RSS/worker MiB (median, max)':>36}")
+          f"{'peak RSS/worker MiB (median, max)':>36}", flush=True)
     base = None
     for workers in args.workers:
         runs = [crawl_once(url, workers, args) for _ in range(args.repeat)]
@@ -162,7 +162,7 @@ def main() -> None:
         base = base or rate
         rss = [b / 2**20 for r in runs for b in r.rss]
         print(f"{workers:>7}{runs[0].pages:>8}{runs[0].articles:>10}{seconds:>9.1f}{rate:>9.1f}{rate / base:>9.2f}x"
-              f"{statistics.median(rss):>26.0f}{max(rss):>10.0f}")
+              f"{statistics.median(rss):>26.0f}{max(rss):>10.0f}", flush=True)
     server.shutdown()
 
 
