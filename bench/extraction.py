@@ -106,6 +106,19 @@ def url_date(url: str) -> date | None:
         return None
 
 
+def metadata_report(pages: list[Page], results: dict[str, Extraction]) -> list[str]:
+    """How many pages yield each metadata field, and language agreement with the declared <html lang>."""
+    fields = ("title", "author", "modified", "section", "canonical_url", "language")
+    have = {f: sum(1 for r in results.values() if getattr(r, f)) for f in fields}
+    declared = {p.id: m.group(1).lower() for p in pages if (m := _HTML_LANG.search(p.html[:20000]))}
+    agree = sum(1 for k, lang in declared.items() if results[k].language == lang)
+    return ["metadata: " + ", ".join(f"{f} {n}/{len(results)}" for f, n in have.items())
+            + f"; detected language equals <html lang> on {agree}/{len(declared)} pages that declare one"]
+
+
+_HTML_LANG = re.compile(r"<html[^>]*\blang=[\"']?([A-Za-z]{2,3})", re.I)
+
+
 def day_gap(got: datetime | None, want: date) -> int | None:
     return None if got is None else abs((got.date() - want).days)
 
@@ -177,7 +190,7 @@ def main() -> None:
     print(line("newsarchive", summarize(list(mine_scores.values())), mine_rate))
     worse = regressions(pages, mine_scores, base_scores, args.margin)
     print(f"pages below trafilatura by more than {args.margin}: {len(worse)}")
-    print("\n".join([*worse, *date_report(pages, results), *seed_dates()]))
+    print("\n".join([*worse, *date_report(pages, results), *metadata_report(pages, results), *seed_dates()]))
     rates = [pooled_rate(pages, args.processes) for _ in range(args.repeat)]
     print(f"newsarchive extraction: 1 process {mine_rate:.1f} pages/s, "
           f"{args.processes}-process pool {statistics.median(rates):.1f} pages/s")
