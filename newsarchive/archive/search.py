@@ -12,8 +12,9 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, column, func, literal_column, select, table, text
+from sqlalchemy import ColumnElement, Select, column, func, literal_column, select, table, text
 from sqlalchemy.engine import Engine
 
 from newsarchive.archive.index import ArchiveIndex, Article
@@ -93,7 +94,7 @@ def fts5_query(q: str) -> str:
     return " ".join(terms)
 
 
-def _filtered(stmt: Select[tuple[Article, str]], query: SearchQuery) -> Select[tuple[Article, str]]:
+def _filtered(stmt: Select[Article, str], query: SearchQuery) -> Select[Article, str]:
     stmt = stmt.where(Article.status == "ok")
     if query.site:
         stmt = stmt.where(Article.site == query.site)
@@ -107,11 +108,12 @@ def _filtered(stmt: Select[tuple[Article, str]], query: SearchQuery) -> Select[t
     return stmt
 
 
-def _matching(dialect: str, query: SearchQuery) -> Select[tuple[Article, str]]:
+def _matching(dialect: str, query: SearchQuery) -> Select[Article, str]:
+    snip: ColumnElement[str]
     terms = fts5_query(query.q) if dialect == "sqlite" else query.q.strip()
     if not terms:
-        snippet = func.substr(Article.text, 1, 240)
-        return select(Article, snippet).order_by(func.coalesce(Article.published, Article.fetched_at).desc(),
+        snip = func.substr(Article.text, 1, 240)
+        return select(Article, snip).order_by(func.coalesce(Article.published, Article.fetched_at).desc(),
                                                   Article.id.desc())
     if dialect == "sqlite":
         fts = table(FTS_TABLE, column("rowid"))
@@ -120,7 +122,7 @@ def _matching(dialect: str, query: SearchQuery) -> Select[tuple[Article, str]]:
                 .where(text(f"{FTS_TABLE} MATCH :terms").bindparams(terms=terms))
                 .order_by(literal_column(f"bm25({FTS_TABLE})"), Article.id))
     tsq = func.websearch_to_tsquery("simple", terms)
-    doc = literal_column(_PG_DOC)
+    doc: ColumnElement[Any] = literal_column(_PG_DOC)
     snip = func.ts_headline("simple", Article.text, tsq,
                             f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=40, MinWords=15")
     return select(Article, snip).where(doc.op("@@")(tsq)).order_by(func.ts_rank(doc, tsq).desc(), Article.id)

@@ -179,13 +179,13 @@ def verify_archive(index: ArchiveIndex, warc_dir: str | Path,
     with index.sessions() as s:
         for capture in s.scalars(select(Capture).order_by(Capture.warc_file, Capture.warc_offset)):
             report.captures += 1
-            path = str(root / capture.warc_file)
+            where = str(root / capture.warc_file)
             indexed.add((capture.warc_file, capture.warc_offset))
             if capture.warc_file not in files:
-                report.problems.append(Problem(path, capture.warc_offset, "missing-file", "the index points here"))
+                report.problems.append(Problem(where, capture.warc_offset, "missing-file", "the index points here"))
                 continue
-            report.problems += _compare(path, capture, files[capture.warc_file].get(capture.warc_offset))
-            report.problems += _links(path, capture, ids)
+            report.problems += _compare(where, capture, files[capture.warc_file].get(capture.warc_offset))
+            report.problems += _links(where, capture, ids)
         for article in s.scalars(select(Article).where(Article.metadata_record_id.is_not(None))):
             if article.metadata_record_id not in ids:
                 report.problems.append(Problem(str(root), 0, "missing-record",
