@@ -58,6 +58,7 @@ class ExtractOptions:
     chrome_filters: bool = True  # generic DOM and line filters (off: plain trafilatura)
     fallback_min_words: int = FALLBACK_MIN_WORDS
     merge_passes: bool = True  # keep the recall pass's lines within the span the precision pass agrees on
+    fast: bool = False  # trafilatura without its readability/jusText comparison (faster, less exact)
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ def extract(html: str | bytes, url: str, options: ExtractOptions | None = None,
 def _trafilatura_text(tree: HtmlElement, url: str, options: ExtractOptions, **kw: Any) -> str:
     return trafilatura.extract(
         tree, url=url, include_comments=False, include_tables=options.include_tables,
-        favor_precision=options.favor_precision, **kw,
+        favor_precision=options.favor_precision, fast=options.fast, **kw,
     ) or ""
 
 
