@@ -103,3 +103,40 @@ def test_cli(archive: BuiltArchive, tmp_path: Path) -> None:
     assert "8 captures, 2 articles indexed" in result.stdout
     again = CliRunner().invoke(cli, ["reindex", "--home", str(archive.root), "--index-url", url])
     assert again.exit_code == 2 and "not empty" in again.stderr and "Traceback" not in again.output
+
+
+def test_kind_and_site_extension_fields(tmp_path: Path) -> None:
+    """When the writer records the crawl's page kind and site name in the WARC, reindex restores them."""
+    import io
+    import json
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    warcs = tmp_path / "warcs"
+    warcs.mkdir()
+    with open(warcs / "x-20240101000000000-00001-h.warc.gz", "wb") as fh:
+        writer = WARCWriter(fh, gzip=True, warc_version="1.1")
+        http = StatusAndHeaders("200 OK", [("Content-Type", "application/rss+xml")], protocol="HTTP/1.1")
+        feed = writer.create_warc_record("https://n.example/feed.xml", "response", payload=io.BytesIO(b"<rss/>"),
+                                         http_headers=http, warc_headers_dict={"Newsarchive-Kind": "feed"})
+        writer.write_record(feed)
+        http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        page = writer.create_warc_record("https://n.example/a.html", "response", payload=io.BytesIO(b"<p>x</p>"),
+                                         http_headers=http, warc_headers_dict={"Newsarchive-Kind": "article",
+                                                                               "Newsarchive-Site": "n-site"})
+        writer.write_record(page)
+        fields = {"url": "https://n.example/a.html", "status": "ok", "text": "x", "word_count": 1}
+        meta = writer.create_warc_record("https://n.example/a.html", "metadata",
+                                         payload=io.BytesIO(json.dumps(fields).encode()),
+                                         warc_content_type="application/json",
+                                         warc_headers_dict={"WARC-Concurrent-To":
+                                                            page.rec_headers.get_header("WARC-Record-ID")})
+        writer.write_record(meta)
+    index = ArchiveIndex(f"sqlite:///{tmp_path / 'x.sqlite'}")
+    report = reindex(index, warcs)
+    assert (report.captures, report.articles) == (2, 1)
+    with index.sessions() as s:
+        assert {c.url: c.kind for c in s.scalars(select(Capture))} == {
+            "https://n.example/feed.xml": "feed", "https://n.example/a.html": "article"}
+    assert [a.site for a in index.articles()] == ["n-site"]

@@ -3,11 +3,14 @@
 Every ``response``/``revisit`` record becomes a :class:`Capture`, its ``request`` record (linked by
 ``WARC-Concurrent-To``) gives the method and request record id, and the ``metadata`` record with the
 extracted fields (JSON, see :meth:`WarcWriter.write_metadata`) becomes the :class:`Article`; when an
-article was re-extracted, the newest metadata record wins. Not in the WARCs, so not restored: the crawl
-run a capture belonged to, and the crawl's label for non-article pages (feed, sitemap, section: they come
-back as ``page``; articles and robots.txt are recognised), and the response headers of a 304 (its revisit
-record has an empty block so that replay tools show the original page: ``etag`` and ``last_modified`` of
-304 captures stay empty; the original capture keeps them).
+article was re-extracted, the newest metadata record wins.
+
+Not in the WARCs, so not restored: the crawl run of a capture; the crawl's label of a page (feed, sitemap,
+section...) and the site's name from sites.toml, unless the writer recorded them (``Newsarchive-Kind`` and
+``Newsarchive-Site`` extension fields on the response/revisit record, ``newsarchive_site`` in the metadata
+JSON); without them a page comes back as ``page``, ``article`` or ``robots`` and a site as its host name.
+A 304 is stored as an empty-block revisit (so replay tools show the original page), so its own ``etag``
+and ``last_modified`` stay empty; the original capture keeps them.
 """
 
 from __future__ import annotations
@@ -35,6 +38,10 @@ from newsarchive.archive.warc import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+KIND_HEADER = "Newsarchive-Kind"  # optional WARC extension fields on response/revisit records
+SITE_HEADER = "Newsarchive-Site"
 
 
 class ReindexError(Exception):
@@ -88,11 +95,12 @@ def capture_from(ref: WarcRef, record: StoredRecord) -> Capture:
         record_id=record.warc_header("WARC-Record-ID") or "", warc_file=ref.path, warc_offset=ref.offset,
         warc_length=ref.length, refers_to_record_id=record.warc_header("WARC-Refers-To"),
         etag=header("ETag"), last_modified=header("Last-Modified"), location=header("Location"),
-        kind="robots" if url.endswith("/robots.txt") else "page",
+        kind=record.warc_header(KIND_HEADER) or ("robots" if url.endswith("/robots.txt") else "page"),
     )
 
 
-def article_from(fields: dict[str, Any], capture: Capture, metadata_record_id: str, written: datetime) -> Article:
+def article_from(fields: dict[str, Any], capture: Capture, metadata_record_id: str, written: datetime,
+                 site: str | None = None) -> Article:
     """The article row IndexPipeline wrote for these extracted fields (``Extraction.as_record``)."""
     def when(key: str) -> datetime | None:
         value = fields.get(key)
@@ -101,7 +109,7 @@ def article_from(fields: dict[str, Any], capture: Capture, metadata_record_id: s
     text = fields.get("text") or ""
     return Article(
         url=fields.get("url") or capture.url, canonical_url=canonicalize(fields.get("canonical_url") or capture.url),
-        site=fields.get("newsarchive_site") or capture.host, status=fields.get("status", "failed"),
+        site=fields.get("newsarchive_site") or site or capture.host, status=fields.get("status", "failed"),
         reason=fields.get("reason"), title=fields.get("title"), author=fields.get("author"),
         published=when("published"), modified=when("modified"), date_source=fields.get("date_source"),
         language=fields.get("language"), section=fields.get("section"), description=fields.get("description"),
@@ -119,6 +127,7 @@ class _Rebuild:
         self.requests: dict[str, tuple[str, str]] = {}  # concurrent-to -> (method, request record id)
         self.metadata: dict[str, tuple[datetime, str, dict[str, Any]]] = {}  # concurrent-to -> newest
         self.length_by_digest: dict[str, int] = {}
+        self.sites: dict[str, str] = {}  # record id -> Newsarchive-Site
 
     def add(self, ref: WarcRef, record: StoredRecord) -> None:
         if record.rec_type in ("response", "revisit"):
@@ -128,6 +137,8 @@ class _Rebuild:
             elif capture.status != 304:  # identical payload: the body received was the original's
                 capture.content_length = self.length_by_digest.get(capture.payload_digest, 0)
             self.captures[capture.record_id] = capture
+            if site := record.warc_header(SITE_HEADER):
+                self.sites[capture.record_id] = site
         elif record.rec_type == "request":
             target = record.warc_header("WARC-Concurrent-To") or ""
             method = record.protocol or "GET"  # warcio keeps a request line's method as its "protocol"
@@ -147,9 +158,9 @@ class _Rebuild:
         for record_id, capture in self.captures.items():
             if record_id in self.requests:
                 capture.method, capture.request_record_id = self.requests[record_id]
-            if record_id in self.metadata:
+            if record_id in self.metadata and capture.kind == "page":
                 capture.kind = "article"
-        articles = [(rid, article_from(fields, self.captures[rid], meta_id, written))
+        articles = [(rid, article_from(fields, self.captures[rid], meta_id, written, self.sites.get(rid)))
                     for rid, (written, meta_id, fields) in self.metadata.items() if rid in self.captures]
         return sorted(self.captures.values(), key=lambda c: (c.fetched_at, c.warc_file, c.warc_offset)), articles
 
