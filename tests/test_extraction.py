@@ -186,6 +186,8 @@ def test_furniture_lines(line):
 @pytest.mark.parametrize("line", [
     ARTICLE[0], "Die Regierung will mehr Geld in die Bahn stecken.", "Putin ist bisher nicht nach Nordkorea gereist.",
     "Im Jahr 2023 kamen 40 Millionen Fahrgäste dazu, sagte der Minister am Montag.",
+    "Tag für Tag kamen mehr Menschen in die Stadt.", "Teilen sich zwei Parteien die Macht, wird es schwierig.",
+    "The newsletter industry has grown rapidly since 2019, according to a report published on Monday by analysts.",
 ])
 def test_story_lines_are_not_furniture(line):
     assert not chrome.is_chrome_line(line)

@@ -5,12 +5,13 @@ Two stages, both site-agnostic (no rule names a site, a page or a URL):
 - :func:`clean_tree` works on the parsed DOM before extraction. It drops elements whose class, id,
   aria-label or role name them as furniture (newsletter, subscribe, promo, paywall, related, teaser,
   share, social, comments, audio player, tags, captions and credits, hidden dialogs), paragraphs that are
-  one link (teasers), and lists whose items are links (related-story lists). A guard keeps any element
-  that holds a large share of the page's paragraph text, so a badly named article container survives.
-- :func:`filter_lines` works on the extracted text: it drops a leading headline (and dek) that repeat
-  the page title/description, lines that are known furniture phrases (in English and German: "Read
-  more:", "Mehr zum Thema", "Sign up for our newsletter", netiquette, photo credits, ...), and
-  duplicated lines (one copy of each body paragraph).
+  one link (teasers), and lists whose items are links (related-story lists). Guards keep the article's text
+  container and its ancestors, and any element holding a large share of the page's paragraph text.
+  A split article (several containers shaped like the text container) is joined (:func:`join_containers`).
+- :func:`filter_lines` works on the extracted text: it drops a leading headline that repeats one of the
+  page's title forms, lines that are known furniture phrases (in English and German: "Read more:", "Mehr
+  zum Thema", "Sign up for our newsletter", netiquette, photo credits, attributions, ...), bare datelines,
+  and a second copy of the body. :func:`merge_passes` combines a precision and a recall extraction.
 """
 
 from __future__ import annotations
@@ -193,9 +194,9 @@ _PHRASES = [
     r"(mehr zum thema|lesen sie (auch|mehr)|auch interessant|das könnte sie auch interessieren|weitere artikel"
     r"|zum thema|meistgelesen|ähnliche (artikel|news|nachrichten))\b.*",
     # newsletters, subscriptions, apps, social
-    r".{0,80}\b(sign up|subscribe|newsletter|abonnieren|abonnement|jetzt abo|e-?paper)\b.{0,120}",
+    r".{0,80}\b(sign up|subscribe|subscribing|abonnieren|jetzt abo|newsletter bestellen|e-?paper)\b.{0,120}",
     r"(follow|like) (us|@?\w+( \w+){0,4}) on (twitter|facebook|instagram|youtube)\b.*",
-    r"(folgen sie uns|teilen|share this|share on|like this story)\b.*", r"click here\b.*",
+    r"(folgen sie uns|like this story)\b.{0,80}", r"(teilen|share( this( article| story)?)?)( (auf|on|via|per) .{1,30})?", r"click here\b.*",
     r".{0,40}get the .{0,40}app\b.*", r"(download|listen|itunes|spotify)\s*:\s*https?://\S+",
     # audio players, comments, netiquette
     r".{0,40}\b(artikel (vor)?(an)?hören|vorlesen|audio(version|player)?|hörversion)\b.{0,80}",
@@ -204,7 +205,7 @@ _PHRASES = [
     r"(atenção|achtung)\s*:\s*coment.*",
     # credits, tags, reading time, copyright
     r"(foto|bild|photo|image|credit|quelle|source)s?\s*[:©].{0,120}", r".{0,80}©.{0,80}",
-    r"(copyright|\(c\))\b.{0,120}", r"(tags?|schlagwörter|themen|filed under)\s*:?.{0,200}",
+    r"(copyright|\(c\))\b.{0,120}", r"(tags?|schlagwörter|themen|filed under)(\s*:.{0,200})?",
     r"(tempo de leitura|reading time|lesezeit)\s*:?.{0,30}",
     # attributions and contact lines after the story
     r"\(?(additional )?reporting by\b.*", r".*\bcontributed (to )?(this )?(report|reporting|story)\b.*",
@@ -223,11 +224,6 @@ MERGE_MIN_WORDS = 8
 
 def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
-
-
-def same_text(a: str, b: str) -> bool:
-    wa, wb = words(a), words(b)
-    return bool(wa) and wa == wb
 
 
 def _heading_like(line: str, candidates: Sequence[str]) -> bool:
