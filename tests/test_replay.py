@@ -30,14 +30,26 @@ from tests.archive_builder import (
 )
 
 
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> BuiltArchive:
+    """Shared by the read-only tests; tests that change rows use ``fresh`` and ``fresh_server``."""
+    return build_archive(tmp_path_factory.mktemp("replay") / "home")
+
+
+@pytest.fixture(scope="module")
+def server(archive: BuiltArchive) -> Iterator[ReplayServer]:
+    with ReplayServer(archive.index, archive.warc_dir, ReplayOptions(port=0)) as srv:
+        yield srv
+
+
 @pytest.fixture
-def archive(tmp_path: Path) -> BuiltArchive:
+def fresh(tmp_path: Path) -> BuiltArchive:
     return build_archive(tmp_path / "home")
 
 
 @pytest.fixture
-def server(archive: BuiltArchive) -> Iterator[ReplayServer]:
-    with ReplayServer(archive.index, archive.warc_dir, ReplayOptions(port=0)) as srv:
+def fresh_server(fresh: BuiltArchive) -> Iterator[ReplayServer]:
+    with ReplayServer(fresh.index, fresh.warc_dir, ReplayOptions(port=0)) as srv:
         yield srv
 
 
@@ -154,9 +166,10 @@ def test_no_path_outside_the_archive(server: ReplayServer, path: str) -> None:
     assert b"root:" not in body and b"SQLite format" not in body and b"WARC/1.1" not in body
 
 
-def test_index_row_pointing_outside_warc_dir_is_refused(archive: BuiltArchive, server: ReplayServer) -> None:
+def test_index_row_pointing_outside_warc_dir_is_refused(fresh: BuiltArchive, fresh_server: ReplayServer) -> None:
     from newsarchive.archive.index import Capture
 
+    archive, server = fresh, fresh_server
     secret = archive.root / "secret.warc.gz"
     secret.write_bytes((archive.warc_dir / archive.captures["photo"].warc_file).read_bytes())
     with archive.index.session() as s:
@@ -200,3 +213,33 @@ def test_cli_serves_on_loopback(archive: BuiltArchive) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_pages_escape_everything(fresh: BuiltArchive, fresh_server: ReplayServer) -> None:
+    from newsarchive.archive.index import Article
+
+    archive, server = fresh, fresh_server
+    with archive.index.session() as s:
+        row = s.get(Article, archive.articles["story"].id)
+        assert row is not None
+        row.title = "<script>alert('title')</script>"
+    status, _, headers, body = get(server, "/search?q=%3Cscript%3Ealert(1)%3C/script%3E+bridge")
+    assert status == 200 and b"<script>" not in body and b"&lt;script&gt;" in body
+    status, _, _, body = get(server, f"/article/{archive.articles['story'].id}")
+    assert status == 200 and b"<script>" not in body and b"&lt;script&gt;alert(&#x27;title&#x27;)" in body
+    assert "script-src" not in headers["content-security-policy"] and "default-src 'none'" in headers[
+        "content-security-policy"]
+
+
+def test_archived_url_with_query_string(tmp_path: Path) -> None:
+    from newsarchive.archive.warc import HttpExchange
+    from tests.archive_builder import Builder, at
+
+    builder = Builder(tmp_path / "q")
+    url = "https://news.example/list?page=2&sort=new"
+    builder.exchange("list", HttpExchange(url, 200, [("Content-Type", "text/plain")], b"page two", fetched_at=at()))
+    built = builder.close()
+    with ReplayServer(built.index, built.warc_dir, ReplayOptions(port=0)) as srv:
+        status, _, _, body = get(srv, f"/web/2024/{url}")
+        assert (status, body) == (200, b"page two")
+        assert get(srv, "/web/2024/https://news.example/list?page=3")[0] == 404
