@@ -193,6 +193,8 @@ def test_rewrite_leaves_special_links() -> None:
     assert 'src="data:image/png;base64,xx"' in out and 'href="mailto:x@y.z"' in out
     assert 'href="/web/2024/https://o.example/a?b=1&amp;c=2"' in out
     assert 'href="/web/2024/https://o.example/dir/rel.html"' in out
+    meta = rewrite_html('<meta http-equiv="refresh" content="0; url=https://live.example/x">', "https://a.b/", "2024")
+    assert meta == '<meta http-equiv="refresh" content="0; url=/web/2024/https://live.example/x">'
 
 
 def test_cli_serves_on_loopback(archive: BuiltArchive) -> None:

@@ -19,6 +19,7 @@ _ATTR = re.compile(
 _SRCSET = re.compile(r"""(?P<pre>\s(?:srcset|imagesrcset)\s*=\s*)(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)')""", re.I)
 _CSS_URL = re.compile(r"""url\(\s*(?P<q>["']?)(?P<val>[^"')]*)(?P=q)\s*\)""", re.IGNORECASE)
 _CSS_IMPORT = re.compile(r"""@import\s+(?P<q>["'])(?P<val>[^"']*)(?P=q)""", re.IGNORECASE)
+_REFRESH = re.compile(r"""(?P<pre>\scontent\s*=\s*["']?\s*\d+\s*[;,]\s*url\s*=\s*)(?P<url>[^"'>\s]+)""", re.I)
 _BASE = re.compile(r"""<base\s[^>]*href\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 _LEAVE = ("#", "javascript:", "data:", "mailto:", "tel:", "about:", "blob:")
 _SAFE = ":/?#[]@!$&'()*+,;=%~"
@@ -71,7 +72,13 @@ def _rewrite_tag(tag: str, base: str, timestamp: str) -> str:
         value = m["dq"] if m["dq"] is not None else m["sq"]
         return f'{m["pre"]}"{_rewrite_srcset(value, base, timestamp)}"'
 
-    return _SRCSET.sub(srcset, _ATTR.sub(attr, tag))
+    def refresh(m: re.Match[str]) -> str:
+        return m["pre"] + rewrite_url(m["url"], base, timestamp)
+
+    tag = _SRCSET.sub(srcset, _ATTR.sub(attr, tag))
+    if tag[:5].lower() == "<meta" and "refresh" in tag.lower():
+        tag = _REFRESH.sub(refresh, tag)
+    return tag
 
 
 def rewrite_html(html: str, url: str, timestamp: str) -> str:
