@@ -106,6 +106,16 @@ def url_date(url: str) -> date | None:
         return None
 
 
+def overcleaning_report(pages: list[Page]) -> list[str]:
+    """How many ground-truth body lines the furniture-line rules would drop (the rules' false positives)."""
+    from newsarchive.crawler.chrome import is_chrome_line
+
+    lines = [ln for p in pages for ln in p.truth.splitlines() if ln.strip()]
+    hits = sum(1 for ln in lines if is_chrome_line(ln))
+    return [f"furniture-line rules match {hits}/{len(lines)} ground-truth body lines "
+            f"({100 * hits / max(len(lines), 1):.1f}%, the over-cleaning risk of these rules)"]
+
+
 def metadata_report(pages: list[Page], results: dict[str, Extraction]) -> list[str]:
     """How many pages yield each metadata field, and language agreement with the declared <html lang>."""
     fields = ("title", "author", "modified", "section", "canonical_url", "language")
@@ -190,7 +200,8 @@ def main() -> None:
     print(line("newsarchive", summarize(list(mine_scores.values())), mine_rate))
     worse = regressions(pages, mine_scores, base_scores, args.margin)
     print(f"pages below trafilatura by more than {args.margin}: {len(worse)}")
-    print("\n".join([*worse, *date_report(pages, results), *metadata_report(pages, results), *seed_dates()]))
+    print("\n".join([*worse, *overcleaning_report(pages), *date_report(pages, results),
+                     *metadata_report(pages, results), *seed_dates()]))
     rates = [pooled_rate(pages, args.processes) for _ in range(args.repeat)]
     print(f"newsarchive extraction: 1 process {mine_rate:.1f} pages/s, "
           f"{args.processes}-process pool {statistics.median(rates):.1f} pages/s")

@@ -175,7 +175,8 @@ def test_multi_container_article_is_kept_whole_without_the_teaser_between():
 
 @pytest.mark.parametrize("line", [
     "Mehr zum Thema", "Read more: Alibaba poised to launch record listing", "Jetzt den Newsletter abonnieren!",
-    "Sign up for our daily newsletter", "Artikel anhören", "Foto: APA/Hans Muster", "12 Kommentare",
+    "Sign up for our daily newsletter", "Artikel anhören", "Audioversion abspielen", "Listen to this article",
+    "Get the day's top headlines delivered to your inbox by subscribing to our newsletter.", "Foto: APA/Hans Muster", "12 Kommentare",
     "Follow us on Twitter", "(Reporting by Jane Roe; Editing by John Doe)", "UPDATED: Tue., Nov. 19, 2019",
     "22.01.2024 09:14 Uhr", "Tags: Russland, Nordkorea", "Copyright 2019 Hawaii News Now. All rights reserved.",
 ])
@@ -188,6 +189,8 @@ def test_furniture_lines(line):
     "Im Jahr 2023 kamen 40 Millionen Fahrgäste dazu, sagte der Minister am Montag.",
     "Tag für Tag kamen mehr Menschen in die Stadt.", "Teilen sich zwei Parteien die Macht, wird es schwierig.",
     "The newsletter industry has grown rapidly since 2019, according to a report published on Monday by analysts.",
+    "Small investors have welcomed the deal, subscribing for so many shares they will get the maximum.",
+    "Four speaker Audio with wider Stereo sound",
 ])
 def test_story_lines_are_not_furniture(line):
     assert not chrome.is_chrome_line(line)

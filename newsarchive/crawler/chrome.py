@@ -194,12 +194,13 @@ _PHRASES = [
     r"(mehr zum thema|lesen sie (auch|mehr)|auch interessant|das könnte sie auch interessieren|weitere artikel"
     r"|zum thema|meistgelesen|ähnliche (artikel|news|nachrichten))\b.*",
     # newsletters, subscriptions, apps, social
-    r".{0,80}\b(sign up|subscribe|subscribing|abonnieren|jetzt abo|newsletter bestellen|e-?paper)\b.{0,120}",
+    r".{0,80}\b(sign up|subscrib(e|ing) to|abonnieren|jetzt abo|newsletter bestellen|e-?paper)\b.{0,120}",
     r"(follow|like) (us|@?\w+( \w+){0,4}) on (twitter|facebook|instagram|youtube)\b.*",
     r"(folgen sie uns|like this story)\b.{0,80}", r"(teilen|share( this( article| story)?)?)( (auf|on|via|per) .{1,30})?", r"click here\b.*",
     r".{0,40}get the .{0,40}app\b.*", r"(download|listen|itunes|spotify)\s*:\s*https?://\S+",
     # audio players, comments, netiquette
-    r".{0,40}\b(artikel (vor)?(an)?hören|vorlesen|audio(version|player)?|hörversion)\b.{0,80}",
+    r".{0,40}\b(artikel (vor)?(an)?hören|vorlesen|audio ?(version|player|abspielen)|hörversion"
+    r"|listen to (this|the) (article|story))\b.{0,80}",
     r"\d*\s*(comments?|kommentare?|postings?)\s*(\(\d+\))?", r".{0,120}\bnetiquette\b.*",
     r"(leave|post|write) a (comment|reply)\b.*", r"tell us what you think\b.*",
     r"(atenção|achtung)\s*:\s*coment.*",
