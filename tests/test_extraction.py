@@ -61,6 +61,12 @@ def test_seed_story_metadata(story, seeds):
     assert got.language == story.language
     assert got.canonical_url and got.canonical_url.startswith("https://")
     assert not got.text.startswith(story.title)  # the headline is metadata, not body
+    assert got.author in (story.author or None, None)  # never the publication itself
+    assert got.section is None or got.section.lower() == story.section
+
+
+def test_seed_sections_found(seeds):
+    assert sum(1 for s in STORIES if seeds[s.id].section) >= 4
 
 
 def test_plain_trafilatura_would_keep_seed_chrome():

@@ -412,11 +412,33 @@ def _site_name(ld: dict[str, Any], metas: dict[str, str], url: str) -> str:
     return metas.get("og:site_name") or (publisher[0] if publisher else None) or urlsplit(url).hostname or ""
 
 
-def _section(ld: dict[str, Any], metas: dict[str, str]) -> str | None:
+def _people(authors: list[str], publishers: list[str]) -> tuple[str, ...]:
+    """Authors without the publication itself (JSON-LD often names the publisher as author)."""
+    houses = {"".join(chrome.words(p)) for p in publishers if p}
+    return tuple(dict.fromkeys(a for a in authors if "".join(chrome.words(a)) not in houses))
+
+
+_HOME_LINKS = frozenset({"home", "homepage", "start", "startseite", "inicio", "accueil", "news"})
+
+
+def _breadcrumb_section(tree: HtmlElement) -> str | None:
+    """The last linked crumb of a breadcrumb trail (the article's own crumb is usually not a link)."""
+    for el in tree.iter():
+        names = " ".join(filter(None, (el.get("class"), el.get("id")))) if isinstance(el.tag, str) else ""
+        if names and "breadcrumb" in names.lower():
+            crumbs = [" ".join(a.text_content().split()) for a in el.iter("a")]
+            crumbs = [c for c in crumbs if c and c.lower() not in _HOME_LINKS]
+            return crumbs[-1] if crumbs else None
+    return None
+
+
+def _section(tree: HtmlElement, ld: dict[str, Any], metas: dict[str, str]) -> str | None:
     section = ld.get("articleSection")
     if isinstance(section, list):
         section = ", ".join(str(s) for s in section if s)
-    return (section if isinstance(section, str) and section.strip() else None) or metas.get("article:section")
+    if isinstance(section, str) and section.strip():
+        return section.strip()
+    return metas.get("article:section") or _breadcrumb_section(tree)
 
 
 def page_metadata(tree: HtmlElement, url: str) -> PageMeta:
@@ -429,9 +451,9 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMeta:
     host = (urlsplit(url).hostname or "").removeprefix("www.")
     return PageMeta(
         title=clean_title(raw_title, [site, host, host.split(".")[0]]), raw_title=raw_title,
-        authors=tuple(dict.fromkeys(a for a in authors if a.lower() != site.lower())) or tuple(authors),
+        authors=_people(authors, [site, *_names(ld.get("publisher"))]),
         published=published, date_source=source, modified=modified, modified_source=modified_source,
-        declared_language=_declared_language(tree, ld, metas), site=site or None, section=_section(ld, metas),
+        declared_language=_declared_language(tree, ld, metas), site=site or None, section=_section(tree, ld, metas),
         description=metas.get("description") or metas.get("og:description"),
         canonical_url=_canonical(tree, metas, url), titles=_title_forms(tree, ld, metas),
     )
