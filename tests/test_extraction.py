@@ -216,6 +216,21 @@ def test_merge_restores_body_sentences_only_between_agreed_lines():
     assert chrome.merge_passes(precise, recall).splitlines() == [ARTICLE[0], ARTICLE[1], ARTICLE[2]]
 
 
+def test_article_of_linked_paragraphs_falls_back_to_the_uncleaned_page():
+    paras = "".join(f"<p><a href='/q{n}'>{p}</a></p>" for n, p in enumerate(ARTICLE))
+    got = extract(wrap(f"<article><h1>Bahn baut aus</h1>{paras}</article>"), "https://x.example/")
+    assert got.extra["method"].startswith("fallback-")
+    assert got.ok and all(norm(p) in norm(got.text) for p in ARTICLE)
+
+
+def test_short_brief_is_not_replaced_by_the_uncleaned_page():
+    brief = "<p>" + ARTICLE[0] + " " + ARTICLE[1] + "</p>"
+    comments = "".join(f"<p>Leser {n}: {p}</p>" for n, p in enumerate(ARTICLE[2:]))
+    html = wrap(f"<article>{brief}</article><section class='comments'><h3>Kommentare</h3>{comments}</section>")
+    got = extract(html, "https://x.example/")
+    assert norm(ARTICLE[0]) in norm(got.text) and "Leser" not in got.text
+
+
 def test_over_cleaning_falls_back():
     paras = "".join(f"<p>{p}</p>" for p in ARTICLE)
     got = extract(wrap(f"<article>{paras}</article>"), "https://x.example/",

@@ -47,6 +47,7 @@ MIN_WORDS = 20
 BINARY_CONTROL_SHARE = 0.02  # more control bytes than this in the first 4 KiB: not a text page
 MIN_YEAR = 1990  # dates before this are placeholders ("0001-01-01"), not publication dates
 FALLBACK_MIN_WORDS = 60  # below this many words after cleaning, try the uncleaned page and readability
+FALLBACK_GAIN = 1.5
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"RIFF", b"\x00\x00", b"\xff\xfe\x00", b"OggS")
 
 
@@ -206,7 +207,8 @@ def _filtered(text: str, meta: PageMeta) -> str:
 
 def _fallback(tree: HtmlElement, url: str, options: ExtractOptions, meta: PageMeta,
               cleaned: str) -> tuple[str, str]:
-    """The longest of: the cleaned text, trafilatura on the uncleaned page, readability-lxml (all filtered)."""
+    """The longest of: the cleaned text, trafilatura on the uncleaned page, readability-lxml (all filtered),
+    if clearly longer than the cleaned text."""
     candidates = [(cleaned, "cleaned"), (_filtered(_trafilatura_text(deepcopy(tree), url, options), meta),
                                          "fallback-trafilatura")]
     try:
@@ -214,7 +216,9 @@ def _fallback(tree: HtmlElement, url: str, options: ExtractOptions, meta: PageMe
     except Exception as exc:  # readability raises on empty or odd documents
         logger.debug("readability failed on %s: %s", url, exc)
     best = max(candidates, key=lambda c: len(chrome.words(c[0])))
-    return best if len(chrome.words(best[0])) > len(chrome.words(cleaned)) else (cleaned, "cleaned")
+    have = len(chrome.words(cleaned))
+    # a short brief stays short: only a clearly longer text means the cleaning took the article away
+    return best if len(chrome.words(best[0])) >= FALLBACK_GAIN * have + 10 else (cleaned, "cleaned")
 
 
 # -- metadata -----------------------------------------------------------------------------------------------
