@@ -48,6 +48,10 @@ DOWNLOADER_MIDDLEWARES = {
     # 650: above Redirect (600) and HttpCompression (590), so process_response sees the wire bytes,
     # Content-Encoding and every 3xx before they are rewritten.
     "newsarchive.crawler.middlewares.CaptureMiddleware": 650,
+    # 950: offline replay mode (off unless NEWSARCHIVE_OFFLINE_ENABLED): answers requests from the archive
+    # last before the downloader; its responses still pass HttpCompression, Redirect and Capture (which
+    # does not archive them again).
+    "newsarchive.crawler.offline.OfflineReplayMiddleware": 950,
 }
 ITEM_PIPELINES = {
     # 300: extraction off the reactor thread (process pool), then 800: WARC metadata record + index row.
@@ -73,6 +77,9 @@ NEWSARCHIVE_EXTRACTION_WORKERS = 2  # processes; 0 runs extraction in a thread
 NEWSARCHIVE_EXTRACTION_MIN_WORDS = 20
 NEWSARCHIVE_TEMPLATES_ENABLED = True  # learn each site's recurring chrome from the index; strip it on later pages
 NEWSARCHIVE_INDEX_ENABLED = True
+NEWSARCHIVE_OFFLINE_ENABLED = False  # answer requests from the archive (developing spiders, no network)
+NEWSARCHIVE_OFFLINE_TIMESTAMP = ""  # "" newest capture, else the capture nearest this 14-digit timestamp
+NEWSARCHIVE_OFFLINE_MISS = "ignore"  # a URL not in the archive: "ignore" the request or answer "404"
 NEWSARCHIVE_PROGRESS_ENABLED = True
 NEWSARCHIVE_PROGRESS_INTERVAL = 10.0  # seconds between progress lines
 # Several workers on one crawl (`newsarchive crawl --workers N`, `newsarchive worker`): see

@@ -238,3 +238,21 @@ def test_site_templates_are_learned_and_applied_on_later_pages(tmp_path: Path, d
     assert len(versions) == 2 and "Nachtrag" in versions[-1].text
     template_lines = {entry.text for entry in load(index, "siamkurier").entries}
     assert not template_lines & set(versions[-1].text.splitlines())
+
+
+def test_reindex_of_a_real_crawl_restores_captures_and_articles(crawled: tuple[Path, Any], tmp_path: Path) -> None:
+    home, _ = crawled
+    rebuilt_url = f"sqlite:///{tmp_path / 'rebuilt.sqlite'}"
+    proc = newsarchive("reindex", "--home", str(home), "--index-url", rebuilt_url)
+    assert proc.returncode == 0, proc.stderr
+
+    def rows(url: str) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
+        index = ArchiveIndex(url)
+        with index.sessions() as s:
+            captures = {(c.record_id, c.url, c.status, c.kind, c.record_type, c.warc_file, c.warc_offset)
+                        for c in s.scalars(select(Capture))}
+            articles = {(a.url, a.site, a.title, a.status, a.text_hash) for a in s.scalars(select(Article))}
+        index.close()
+        return captures, articles
+
+    assert rows(rebuilt_url) == rows(ArchiveHome.resolve(home).index_url)

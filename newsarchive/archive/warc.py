@@ -74,6 +74,7 @@ class HttpExchange:
     protocol: str = "HTTP/1.1"
     ip_address: str | None = None
     fetched_at: datetime | None = None
+    warc_headers: Headers = ()  # extension fields for the response/revisit record (e.g. Newsarchive-Kind)
 
 
 @dataclass(frozen=True)
@@ -247,7 +248,7 @@ class WarcWriter:
             list(exchange.response_headers),
             protocol=exchange.protocol or "HTTP/1.1",
         )
-        extra: dict[str, str] = {}
+        extra: dict[str, str] = dict(exchange.warc_headers)
         if exchange.ip_address:
             extra["WARC-IP-Address"] = exchange.ip_address
         if revisit is None:

@@ -68,7 +68,20 @@ def exchange_of(request: Request, response: Response, fetched_at: datetime) -> H
         protocol=(response.protocol or "HTTP/1.1").upper(),
         ip_address=str(ip) if ip is not None else None,
         fetched_at=fetched_at,
+        warc_headers=_extension_fields(request, response),
     )
+
+
+def _extension_fields(request: Request, response: Response) -> tuple[tuple[str, str], ...]:
+    """What the crawl knew about the page, kept in the WARC so that reindex can restore it."""
+    fields = [("Newsarchive-Kind", _kind(request, response))]
+    if request.meta.get("newsarchive_site"):
+        fields.append(("Newsarchive-Site", str(request.meta["newsarchive_site"])))
+    return tuple(fields)
+
+
+def _kind(request: Request, response: Response) -> str:
+    return str(request.meta.get(META_KIND, "robots" if response.url.endswith("/robots.txt") else "page"))
 
 
 class CaptureMiddleware:
@@ -152,7 +165,7 @@ class CaptureMiddleware:
             etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"),
             location=_header(response, b"Location"),
-            kind=str(request.meta.get(META_KIND, "robots" if response.url.endswith("/robots.txt") else "page")),
+            kind=_kind(request, response),
         )
         capture_id = session.index.add_capture(row)
         self.stats.inc_value("newsarchive/captures")

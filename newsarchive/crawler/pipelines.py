@@ -131,7 +131,8 @@ class IndexPipeline:
         result = item.extraction
         with self.session.lock:
             _ref, meta_id = self.session.writer.write_metadata(
-                item.url, item.capture.record_id, result.as_record(), moment=item.capture.fetched_at)
+                item.url, item.capture.record_id, {**result.as_record(), "newsarchive_site": item.site},
+                moment=item.capture.fetched_at)
         self.session.index.add_article(article_row(item, result, meta_id))
         self.stats.inc_value("newsarchive/articles" if result.ok else "newsarchive/articles/failed")
         return item
