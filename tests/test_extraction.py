@@ -22,7 +22,7 @@ from newsarchive.crawler.extraction import (
     parse_date,
 )
 from newsarchive.demo.content import STORIES
-from newsarchive.demo.render import render_article
+from newsarchive.demo.render import OUTLETS, page_chrome, render_article
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT.parent / "shared" / "benchmarks" / "article-extraction"
@@ -67,6 +67,17 @@ def test_seed_story_metadata(story, seeds):
 
 def test_seed_sections_found(seeds):
     assert sum(1 for s in STORIES if seeds[s.id].section) >= 4
+
+
+@pytest.mark.parametrize(("outlet", "story"), [(o, s) for o in OUTLETS for s in STORIES if o != s.outlet],
+                         ids=lambda v: v if isinstance(v, str) else v.id)
+def test_every_story_in_every_other_outlet(outlet, story):
+    got = extract(render_article(outlet, story, site_stories=STORIES), f"https://{outlet}.example/{story.slug}")
+    text, lines = norm(got.text), {norm(line) for line in got.text.splitlines()}
+    assert [s for s in story.body_sentences() if norm(s) not in text] == []
+    leaked = [c.text for c in page_chrome(outlet, story).lines()
+              if (norm(c.text) in text if len(chrome.words(c.text)) > 3 else norm(c.text) in lines)]
+    assert leaked == [] and got.title == story.title
 
 
 def test_plain_trafilatura_would_keep_seed_chrome():
@@ -207,6 +218,15 @@ def test_repeated_copy_of_the_body_is_dropped_but_recurring_steps_stay():
     assert chrome.dedupe([*body, "Weitere Meldungen", *body]) == [*body, "Weitere Meldungen"]
     steps = ["Vor dem Training", "60 Minuten vorher essen", "Nach dem Training", "60 Minuten vorher essen"]
     assert chrome.dedupe(steps) == steps
+
+
+def test_subheading_between_two_kept_paragraphs_is_restored():
+    from trafilatura.utils import load_html
+
+    root = load_html(wrap(f"<article><p>{ARTICLE[0]}</p><h2>Kritik der Opposition</h2><p>{ARTICLE[1]}</p>"
+                          f"<h2>Mehr aus Wien</h2><ul><li>x</li></ul></article>"))
+    text = chrome.restore_headings(root, f"{ARTICLE[0]}\n{ARTICLE[1]}")
+    assert text.splitlines() == [ARTICLE[0], "Kritik der Opposition", ARTICLE[1]]
 
 
 def test_merge_restores_body_sentences_only_between_agreed_lines():

@@ -30,7 +30,7 @@ recommendations outbrain taboola trending mostread popular readmore morestories 
 scrim modal overlay popup cookie consent notification reprint reprints print sidebar rail
 caption captions figcaption credit credits photocredit copyright byline author authors bio
 advert advertisement ad ads sponsored sponsor cta donate disclosure latest similar
-dek deck subline standfirst strapline subheadline kicker dateline timestamp abo
+dek deck subline standfirst strapline subheadline kicker dateline timestamp abo src
 """.split())
 # two-token names ("read-more", "most-read", "more-on"): compared joined
 CHROME_PAIRS = frozenset({"readmore", "mostread", "moreon", "morenews", "morestories", "audioplayer",
@@ -221,6 +221,7 @@ DEDUPE_MIN_WORDS = 50
 DEDUPE_MIN_RUN = 3
 MERGE_MAX_GAP = 12  # recall-pass lines restored between two agreed lines, at most
 MERGE_MIN_WORDS = 8
+HEADING_MAX_WORDS = 20
 
 
 def words(text: str) -> list[str]:
@@ -342,6 +343,30 @@ def merge_passes(precise: str, recall: str) -> str:
         out.append(line)
         last = here if here is not None else last
     return "\n".join(out)
+
+
+def _sibling_text(el: HtmlElement, forward: bool) -> tuple[str, ...]:
+    sib = el.getnext() if forward else el.getprevious()
+    while sib is not None and not (isinstance(sib.tag, str) and words(sib.text_content())):
+        sib = sib.getnext() if forward else sib.getprevious()
+    return tuple(words(sib.text_content())) if sib is not None else ()
+
+
+def restore_headings(root: HtmlElement, text: str) -> str:
+    """Put back subheadings (h2-h4) that stand between two paragraphs the extraction kept next to each other."""
+    lines = text.splitlines()
+    index = {tuple(words(line)): i for i, line in enumerate(lines)}
+    inserts: dict[int, str] = {}
+    for heading in root.iter("h2", "h3", "h4"):
+        title = " ".join(heading.text_content().split())
+        if not title or tuple(words(title)) in index or len(words(title)) > HEADING_MAX_WORDS:
+            continue
+        before, after = index.get(_sibling_text(heading, False)), index.get(_sibling_text(heading, True))
+        if before is not None and after == before + 1:
+            inserts[after] = title
+    if not inserts:
+        return text
+    return "\n".join(line for i, kept in enumerate(lines) for line in ([inserts[i]] if i in inserts else []) + [kept])
 
 
 def filter_lines(text: str, *, titles: Sequence[str] = ()) -> str:

@@ -188,9 +188,9 @@ def body_text(tree: HtmlElement, url: str, options: ExtractOptions, meta: PageMe
     removed = chrome.clean_tree(cleaned)
     text = _trafilatura_text(deepcopy(cleaned), url, options)
     if options.merge_passes:
-        precise = _trafilatura_text(cleaned, url, replace(options, favor_precision=True))
+        precise = _trafilatura_text(deepcopy(cleaned), url, replace(options, favor_precision=True))
         text = chrome.merge_passes(precise, text)
-    text = _filtered(text, meta)
+    text = _filtered(chrome.restore_headings(cleaned, text), meta)
     extra: dict[str, Any] = {"method": "cleaned", "chrome_elements": removed}
     if len(chrome.words(text)) < options.fallback_min_words:
         text, extra["method"] = _fallback(tree, url, options, meta, text)
