@@ -417,6 +417,6 @@ class ArchiveIndex:
             )
 
 
+from newsarchive.archive import dedup as _dedup  # noqa: E402,F401  (registers story_clusters on Base)
 from newsarchive.archive import runs as _runs  # noqa: E402,F401  (registers schedule_runs on Base)
 from newsarchive.archive import templates as _templates  # noqa: E402,F401
-from newsarchive.archive import dedup as _dedup  # noqa: E402,F401  (registers story_clusters on Base)

@@ -708,5 +708,90 @@ def verify(home: str | None, index_url: str | None) -> None:
         raise UserError(f"the archive has {len(report.problems)} problem(s)", exit_code=EXIT_FAILED)
 
 
+@cli.command()
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True)
+@click.option("--gzip", "compress", is_flag=True, help="Gzip JSONL/CSV files (Parquet is compressed inside).")
+@click.option("--site", "sites", multiple=True, help="Only articles of this site (repeatable).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="From this day on (YYYY-MM-DD, UTC).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Up to and including this day (YYYY-MM-DD, UTC).")
+@click.option("--date-field", type=click.Choice(["published", "fetched"]), default="published", show_default=True,
+              help="Which date --since/--until and the card's months use.")
+@click.option("--language", "languages", multiple=True, help="Only this language, e.g. de (repeatable).")
+@click.option("--min-words", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--status", type=click.Choice(["ok", "failed", "any"]), default="ok", show_default=True,
+              help="Extraction status of the rows.")
+@click.option("--dedup", type=click.Choice(["none", "exact", "near"]), default="none", show_default=True,
+              help="exact: one row per text; near: one row per story (wire copies at several sites).")
+@click.option("--max-rows", type=click.IntRange(min=1), help="Rows per file at most (more files otherwise).")
+@click.option("--max-bytes", type=click.IntRange(min=1), help="Start a new file once one reaches this size.")
+@click.option("--with-warc", is_flag=True, help="Also copy the WARC records of the exported captures.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@archive_options
+@friendly_errors
+def export(out_dir: str, fmt: str, compress: bool, sites: tuple[str, ...], since: Any, until: Any, date_field: str,
+           languages: tuple[str, ...], min_words: int, status: str, dedup: str, max_rows: int | None,
+           max_bytes: int | None, with_warc: bool, quiet: bool, home: str | None, index_url: str | None) -> None:
+    """Export articles as a dataset (JSONL, CSV or Parquet) with provenance and a README.md dataset card.
+
+    \b
+    Example:
+      newsarchive export ./dataset --format parquet --site demo-courier --since 2024-01-01 --dedup near
+    """
+    from datetime import UTC, timedelta
+
+    from newsarchive.archive.export import ExportError, ExportFilters, ExportOptions, export_dataset
+
+    archive = resolve_home(home, index_url)
+    filters = ExportFilters(
+        sites=sites, since=since.replace(tzinfo=UTC) if since else None,
+        until=until.replace(tzinfo=UTC) + timedelta(days=1) if until else None, date_field=date_field,
+        languages=languages, min_words=min_words, status=None if status == "any" else status)
+    options = ExportOptions(format=fmt, gzip=compress, dedup=dedup, max_rows=max_rows, max_bytes=max_bytes,
+                            with_warc=with_warc, progress=not quiet)
+    try:
+        result = export_dataset(open_index(archive), out_dir, filters=filters, options=options,
+                                warc_dir=archive.warc_dir)
+    except ExportError as exc:
+        raise UserError(str(exc)) from exc
+    click.echo(f"exported {result.rows} rows to {len(result.files)} data files in {result.out_dir} "
+               f"({result.duplicates_skipped} duplicates skipped, {result.warc_records} WARC records)")
+
+
+@cli.command()
+@click.option("--min-size", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Only stories with at least this many articles.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=0.15, show_default=True,
+              help="Similarity (shingle overlap) for an article to join a story.")
+@click.option("--rebuild", is_flag=True, help="Forget all stories and cluster every article again.")
+@archive_options
+@friendly_errors
+def stories(min_size: int, limit: int, threshold: float, rebuild: bool, home: str | None,
+            index_url: str | None) -> None:
+    """Group near-duplicate articles (wire copies at several sites) into stories and list them.
+
+    New articles are clustered first (incremental); one story per block, its articles one per line.
+
+    \b
+    Example:
+      newsarchive stories --min-size 2 --limit 20
+    """
+    from newsarchive.archive.dedup import ClusterOptions, cluster_articles
+    from newsarchive.archive.dedup import stories as list_stories
+
+    index = open_index(resolve_home(home, index_url))
+    try:
+        report = cluster_articles(index, options=ClusterOptions(threshold=threshold), rebuild=rebuild)
+    except ValueError as exc:  # stored signatures made with other settings
+        raise UserError(str(exc)) from exc
+    for story in list_stories(index, min_size=min_size, limit=limit):
+        click.echo(f"story {story.story_id}: {story.size} articles at {', '.join(story.sites)}")
+        for m in story.members:
+            click.echo(f"  {m.article_id}\t{m.method}\t{m.similarity:.2f}\t{m.site}\t{m.url}\t{m.title or ''}")
+    click.echo(f"{report.articles} new articles clustered ({report.exact} exact, {report.near} near duplicates); "
+               f"{report.total_articles} articles in {report.total_stories} stories", err=True)
+
+
 def main() -> None:
     cli(prog_name="newsarchive")
