@@ -67,6 +67,7 @@ class ClusterOptions:
     shingle_size: int = 5
     min_shingles: int = 10  # shorter texts only match exactly (a few words overlap with everything)
     seed: int = 1
+    scheme: str = "affine32"  # datasketch >= 2.0 hash scheme; stored signatures must match it
     batch_size: int = 500
 
 
@@ -122,7 +123,7 @@ def shingles(text: str, size: int = 5) -> set[str]:
 
 
 def signature(shingle_set: Iterable[str], options: ClusterOptions) -> LeanMinHash:
-    mh = MinHash(num_perm=options.num_perm, seed=options.seed)
+    mh = MinHash(num_perm=options.num_perm, seed=options.seed, scheme=options.scheme)  # type: ignore[arg-type]
     mh.update_batch([s.encode("utf-8") for s in shingle_set])
     return LeanMinHash(mh)
 
@@ -158,7 +159,7 @@ def _decode(blob: bytes, options: ClusterOptions) -> LeanMinHash:
     if len(values) != options.num_perm:
         raise SignatureMismatch(f"stored signatures have {len(values)} permutations, options say "
                                 f"{options.num_perm}: recluster with rebuild=True (newsarchive stories --rebuild)")
-    return LeanMinHash(seed=options.seed, hashvalues=values)
+    return LeanMinHash(seed=options.seed, hashvalues=values, scheme=options.scheme)
 
 
 def _load_state(session: Session, options: ClusterOptions) -> _State:
