@@ -121,7 +121,7 @@ def _dedup_key(mode: str) -> Any:
 
 
 def _select(filters: ExportFilters, dedup: str) -> Select[Any]:
-    columns = [
+    columns: list[Any] = [
         Article.id.label("article_id"), StoryCluster.story_id, Article.url, Article.canonical_url, Article.site,
         Article.title, Article.author, Article.published, Article.modified, Article.language, Article.section,
         Article.description, Article.text, Article.word_count, Article.text_hash, Article.status, Article.reason,
@@ -151,6 +151,10 @@ class ShardWriter(Protocol):
     def close(self) -> None: ...
 
 
+def cast_io(stream: gzip.GzipFile) -> IO[bytes]:
+    return stream  # type: ignore[return-value]  # GzipFile is a binary stream; typeshed does not say IO
+
+
 def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
@@ -158,7 +162,8 @@ def _plain(value: Any) -> Any:
 class JsonlWriter:
     def __init__(self, path: Path, compress: bool):
         self._raw = open(path, "xb")
-        self._out: IO[bytes] = gzip.GzipFile(fileobj=self._raw, mode="wb", compresslevel=6) if compress else self._raw
+        self._out: IO[bytes] = (cast_io(gzip.GzipFile(fileobj=self._raw, mode="wb", compresslevel=6)) if compress
+                                else self._raw)
 
     def write(self, rows: list[dict[str, Any]]) -> None:
         lines = (json.dumps({k: _plain(v) for k, v in row.items()}, ensure_ascii=False) + "\n" for row in rows)
@@ -313,7 +318,7 @@ def export_dataset(index: ArchiveIndex, out_dir: str | Path, *, filters: ExportF
     created = utcnow()
     counts = CardCounts(date_field=filters.date_field)
     shards = Shards(out, options)
-    copier = WarcCopier(Path(warc_dir), out / f"{options.prefix}.warc.gz", index) if options.with_warc else None
+    copier = WarcCopier(Path(warc_dir), out / f"{options.prefix}.warc.gz", index) if warc_dir and options.with_warc else None
     with index.sessions() as session:
         total = _count(session, filters, options.dedup)
         everything = _count(session, filters, "none") if options.dedup != "none" else total
