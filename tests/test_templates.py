@@ -135,7 +135,7 @@ def test_fingerprint_ignores_case_spacing_and_punctuation():
 
 def test_reextraction_applies_the_learned_template(index, tmp_path):
     from newsarchive.archive.warc import HttpExchange, WarcWriter
-    from newsarchive.crawler.extraction import reextract_site
+    from newsarchive.crawler.reextract import ReextractOptions, reextract
 
     warcs = tmp_path / "warcs"
     with WarcWriter(warcs) as writer:
@@ -149,8 +149,8 @@ def test_reextraction_applies_the_learned_template(index, tmp_path):
                 warc_offset=rec.ref.offset, warc_length=rec.ref.length))
             index.add_article(Article(capture_id=capture_id, url=url, canonical_url=url, site="demo",
                                       status="ok", text=extract(html, url).text))
-    model = TemplateModel.learn(index, "demo", min_pages=3, min_share=0.5)
-    report = reextract_site(index, str(warcs), "demo", template=model)
+    TemplateModel.learn(index, "demo", min_pages=3, min_share=0.5).save(index)
+    report = reextract(index, warcs, ReextractOptions(sites=("demo",)))
     assert (report.articles, report.changed, report.unreadable) == (len(STORIES), len(STORIES), 0)
     for article, story in zip(index.articles(site="demo"), STORIES, strict=True):
         assert HOTLINE not in article.text and DISCLAIMER not in article.text

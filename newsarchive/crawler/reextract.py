@@ -20,6 +20,8 @@ from sqlalchemy import select
 from newsarchive.archive.charset import decode_html
 from newsarchive.archive.index import ArchiveIndex, Article, Capture
 from newsarchive.archive.replay import ArchiveLookup, NotArchived
+from newsarchive.archive.templates import TemplateModel
+from newsarchive.archive.templates import load as load_template
 from newsarchive.archive.warc import WarcWriter, WarcWriterOptions, decoded_body
 from newsarchive.crawler.extraction import EXTRACTOR_VERSION, Extraction, ExtractOptions, extract
 
@@ -35,6 +37,7 @@ class ReextractOptions:
     extract_options: ExtractOptions = field(default_factory=ExtractOptions)
     write_warc: bool = True  # append the new fields as WARC metadata records (prefix ``newsarchive-reextract``)
     limit: int | None = None
+    templates: bool = True  # apply each site's learned template (newsarchive.archive.templates)
 
 
 @dataclass
@@ -80,9 +83,10 @@ def reextract(index: ArchiveIndex, warc_dir: str | Path, options: ReextractOptio
         stmt = stmt.where(Article.site.in_(options.sites))
     with index.sessions() as s:
         ids = list(s.scalars(stmt.limit(options.limit)))
+    templates = _Templates(index, options.templates)
     try:
         for number, article_id in enumerate(ids, 1):
-            _one(index, lookup, writer, article_id, options, report)
+            _one(index, lookup, writer, article_id, options, report, templates)
             if progress:
                 progress(number)
     finally:
@@ -91,8 +95,24 @@ def reextract(index: ArchiveIndex, warc_dir: str | Path, options: ReextractOptio
     return report
 
 
+class _Templates:
+    """Each site's learned template, loaded once per run."""
+
+    def __init__(self, index: ArchiveIndex, enabled: bool):
+        self.index, self.enabled = index, enabled
+        self.models: dict[str, TemplateModel | None] = {}
+
+    def get(self, site: str) -> TemplateModel | None:
+        if not self.enabled:
+            return None
+        if site not in self.models:
+            model = load_template(self.index, site)
+            self.models[site] = model if model else None
+        return self.models[site]
+
+
 def _one(index: ArchiveIndex, lookup: ArchiveLookup, writer: WarcWriter | None, article_id: int,
-         options: ReextractOptions, report: ReextractReport) -> None:
+         options: ReextractOptions, report: ReextractReport, templates: _Templates) -> None:
     with index.session() as s:
         article = s.get(Article, article_id)
         capture = s.get(Capture, article.capture_id) if article else None
@@ -105,7 +125,7 @@ def _one(index: ArchiveIndex, lookup: ArchiveLookup, writer: WarcWriter | None, 
             logger.warning("cannot re-extract %s: %s", article.url, exc)
             report.unreadable += 1
             return
-        result = extract(html, article.url, options.extract_options)
+        result = extract(html, article.url, options.extract_options, templates.get(article.site))
         report.changed += _apply(article, result)
         report.ok, report.failed = report.ok + result.ok, report.failed + (not result.ok)
         if writer is not None:
