@@ -138,10 +138,12 @@ def test_failed_articles_have_no_story(index: ArchiveIndex) -> None:
 def test_other_minhash_settings_need_a_rebuild(index: ArchiveIndex) -> None:
     add(index, "oe24", seed("000"))
     cluster_articles(index)
+    assert cluster_articles(index, options=ClusterOptions(num_perm=64)).articles == 0  # nothing new: no load
+    add(index, "ntv", seed("004"))
     with pytest.raises(SignatureMismatch, match="rebuild"):
         cluster_articles(index, options=ClusterOptions(num_perm=64))
     report = cluster_articles(index, options=ClusterOptions(num_perm=64), rebuild=True)
-    assert report.articles == 1
+    assert report.articles == 2 and report.near == 1
     with index.sessions() as s:
         row = s.get(StoryCluster, 1)
         assert row is not None and row.signature is not None and len(row.signature) == 64 * 8

@@ -92,11 +92,14 @@ def _rows(spec: Spec, rec: Any, meta_id: str, n: int) -> tuple[Capture, Article]
 
 @pytest.fixture
 def archive(tmp_path: Path) -> Archive:
+    home = tmp_path / "home"
+    return build_archive(ArchiveIndex(f"sqlite:///{home / 'index.sqlite'}"), home)
+
+
+def build_archive(index: ArchiveIndex, home: Path) -> Archive:
     """Real WARC files and the index rows pointing into them. Metadata records are written late (after other
     exchanges) and, for two articles, into a second file, as reextract does: the copier must find them."""
-    home = tmp_path / "home"
     warc_dir = home / "warcs"
-    index = ArchiveIndex(f"sqlite:///{home / 'index.sqlite'}")
     tick = iter(range(10_000))
     clock = lambda: T0 + timedelta(minutes=next(tick))  # noqa: E731
     all_specs = specs()
@@ -359,3 +362,26 @@ def test_cli_export_errors_are_one_line(archive: Archive, tmp_path: Path) -> Non
     result = CliRunner().invoke(cli, ["export", str(tmp_path / "o"), "--home", str(archive.home),
                                       "--format", "parquet", "--gzip"])
     assert result.exit_code == 2 and result.output.count("\n") == 1 and "gzip" in result.output
+
+
+def test_postgresql_export_streams_and_dedups(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from tests.pg import pg_unavailable_reason, temp_pg_database
+
+    reason = pg_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with temp_pg_database() as url:
+        archive = build_archive(ArchiveIndex(url), tmp_path / "home")
+        try:
+            export_dataset(archive.index, tmp_path / "all", options=ExportOptions(format="parquet", batch_size=2,
+                                                                                   progress=False))
+            rows = [r for f in sorted((tmp_path / "all").glob("*.parquet")) for r in pq.read_table(f).to_pylist()]
+            assert_matches_index(rows, archive.index)
+            result = export_dataset(archive.index, tmp_path / "near", options=ExportOptions(
+                dedup="near", with_warc=True, progress=False), warc_dir=archive.warc_dir)
+            assert ids(tmp_path / "near", archive.index) == {"oe24", "zdf", "srf", "vienna", "newsex"}
+            assert result.duplicates_skipped == 2 and result.warc_records == 15
+        finally:
+            archive.index.close()

@@ -203,6 +203,12 @@ def _best_match(state: _State, sig: LeanMinHash, size: int) -> tuple[int, float,
     return best
 
 
+def _has_unclustered(session: Session) -> bool:
+    stmt = (select(Article.id).outerjoin(StoryCluster, StoryCluster.article_id == Article.id)
+            .where(Article.status == "ok", StoryCluster.article_id.is_(None)).limit(1))
+    return session.scalar(stmt) is not None
+
+
 def _unclustered(session: Session, batch_size: int) -> Iterator[tuple[int, str, str | None]]:
     stmt = (select(Article.id, Article.text, Article.text_hash)
             .outerjoin(StoryCluster, StoryCluster.article_id == Article.id)
@@ -221,6 +227,9 @@ def cluster_articles(index: ArchiveIndex, threshold: float = DEFAULT_THRESHOLD, 
         with index.session() as s:
             s.execute(delete(StoryCluster))
     with index.sessions() as reader:
+        if not _has_unclustered(reader):  # nothing new: do not load every signature
+            return _report(index, {"first": 0, "exact": 0, "near": 0, "short": 0}, options,
+                           time.perf_counter() - started)
         state = _load_state(reader, options)
         counts = {"first": 0, "exact": 0, "near": 0, "short": 0}
         pending: list[StoryCluster] = []
