@@ -231,6 +231,9 @@ def test_site_templates_are_learned_and_applied_on_later_pages(tmp_path: Path, d
     index = ArchiveIndex(ArchiveHome.resolve(tmp_path).index_url)
     model = load(index, "siamkurier")
     assert model.pages >= 5
+    listed = newsarchive("templates", "--home", str(tmp_path))
+    assert listed.returncode == 0 and f"siamkurier: {len(model.entries)} template lines from {model.pages} pages" \
+        in listed.stdout
     story = server.stories("siamkurier")[0]
     server.update_story("siamkurier", story.slug, [*story.paragraph_texts(), "Nachtrag: Das Treffen dauerte zwei Stunden."])
     crawl(toml.replace("[defaults]\n", '[defaults]\nrecrawl = "always"\n', 1), tmp_path)

@@ -352,6 +352,43 @@ def runs_command(site: str | None, limit: int, health_window: int, home: str | N
         click.echo(line)
 
 
+@cli.command()
+@click.argument("sites", nargs=-1)
+@click.option("--learn", is_flag=True, help="Learn the templates again from the articles the index holds.")
+@click.option("--fresh", is_flag=True, help="With --learn: forget the lines learned before.")
+@click.option("--show-lines", is_flag=True, help="Print each template line.")
+@archive_options
+@friendly_errors
+def templates(sites: tuple[str, ...], learn: bool, fresh: bool, show_lines: bool, home: str | None,
+              index_url: str | None) -> None:
+    """Site templates: text lines that recur on many pages of a site are its chrome, not article text.
+
+    Crawls learn them when they close and apply them to later pages; `newsarchive reextract` applies
+    them to archived pages. Without SITES: every site with articles.
+
+    \b
+    Examples:
+      newsarchive templates --show-lines
+      newsarchive templates --learn nx24 && newsarchive reextract --site nx24
+    """
+    from sqlalchemy import select
+
+    from newsarchive.archive.index import Article
+    from newsarchive.archive.templates import TemplateModel, load
+
+    index = open_index(resolve_home(home, index_url))
+    if not sites:
+        with index.sessions() as s:
+            sites = tuple(s.scalars(select(Article.site).distinct().order_by(Article.site)))
+    for site in sites:
+        model = TemplateModel.learn(index, site, fresh=fresh) if learn else load(index, site)
+        if learn:
+            model.save(index)
+        click.echo(f"{site}: {len(model.entries)} template lines from {model.pages} pages")
+        for entry in model.entries if show_lines else ():
+            click.echo(f"  {entry.pages:5d} pages  {entry.text[:100]}")
+
+
 DEMO_MARKER = ".newsarchive-demo"
 
 
