@@ -79,7 +79,10 @@ def serve(site: dict[str, bytes]) -> ThreadingHTTPServer:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 128  # listen backlog: up to 4 workers x 32 connections
+
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
@@ -110,6 +113,7 @@ class Run:
     seconds: float
     pages: int
     articles: int
+    failures: int
     rss: list[int]
 
 
@@ -127,7 +131,7 @@ def crawl_once(url: str, workers: int, args: argparse.Namespace) -> Run:
         seconds = time.perf_counter() - start
     _check(exits)
     return Run(workers, seconds, sum(e.pages for e in exits), sum(e.articles for e in exits),
-               [int(e.result.get("max_rss", 0)) for e in exits])
+               sum(int(e.result.get("failures", 0)) for e in exits), [int(e.result.get("max_rss", 0)) for e in exits])
 
 
 def _check(exits: list[WorkerExit]) -> None:
@@ -152,7 +156,7 @@ def main() -> None:
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     print(f"local site: {args.pages} articles at {url}; index: {'SQLite' if args.sqlite else 'PostgreSQL'}; "
           f"{args.repeat} run(s) per worker count; {os.cpu_count()} CPUs", flush=True)
-    print(f"{'workers':>7}{'pages':>8}{'articles':>10}{'seconds':>9}{'pages/s':>9}{'speed-up':>10}"
+    print(f"{'workers':>7}{'pages':>8}{'articles':>10}{'failed':>7}{'seconds':>9}{'pages/s':>9}{'speed-up':>10}"
           f"{'peak RSS/worker MiB (median, max)':>36}", flush=True)
     base = None
     for workers in args.workers:
@@ -161,7 +165,8 @@ def main() -> None:
         rate = statistics.median(r.pages / r.seconds for r in runs)
         base = base or rate
         rss = [b / 2**20 for r in runs for b in r.rss]
-        print(f"{workers:>7}{runs[0].pages:>8}{runs[0].articles:>10}{seconds:>9.1f}{rate:>9.1f}{rate / base:>9.2f}x"
+        pages, articles, failed = (statistics.median(getattr(r, k) for r in runs) for k in ("pages", "articles", "failures"))
+        print(f"{workers:>7}{pages:>8.0f}{articles:>10.0f}{failed:>7.0f}{seconds:>9.1f}{rate:>9.1f}{rate / base:>9.2f}x"
               f"{statistics.median(rss):>26.0f}{max(rss):>10.0f}", flush=True)
     server.shutdown()
 
