@@ -154,3 +154,18 @@ def test_head_constant_is_the_newest_script() -> None:
     from newsarchive.archive import schema
 
     assert schema.HEAD == head_revision()
+
+
+def test_search_works_on_a_migrated_index(db_url: str, tmp_path: Path) -> None:
+    """Articles written after `db upgrade` are found by newsarchive.archive.search without its own setup."""
+    from newsarchive.archive.search import SearchQuery, search_articles
+    from tests.archive_builder import BERICHT_URL, STORY_URL, build_archive
+
+    engine = make_engine(db_url)
+    ensure_schema(engine)
+    engine.dispose()
+    archive = build_archive(tmp_path / "home", db_url)  # the crawler's ArchiveIndex writes the rows
+    hits = search_articles(archive.index, SearchQuery(q="steel cables")).hits
+    assert [h.url for h in hits] == [STORY_URL]
+    assert [h.url for h in search_articles(archive.index, SearchQuery(q="Hafenbrücke")).hits] == [BERICHT_URL]
+    archive.index.close()
