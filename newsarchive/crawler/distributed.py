@@ -349,6 +349,9 @@ class RedisScheduler(ScrapyRedisScheduler):
     ticker: task.LoopingCall
 
     def open(self, spider: Spider) -> Any:
+        if not hasattr(self._engine_slot(), "inprogress"):  # checked against Scrapy 2.13-2.19
+            raise RuntimeError("RedisScheduler needs the engine's in-progress request set (Scrapy 2.13+); "
+                               "this Scrapy version does not have it, so in-flight requests cannot be tracked")
         result = super().open(spider)
         self.state.register()
         self.ticker.start(self.TICK, now=False)
@@ -389,9 +392,13 @@ class RedisScheduler(ScrapyRedisScheduler):
         except redis.RedisError as exc:  # keep crawling; the heartbeat may lapse and work be redone
             logger.warning("Redis error in worker tick: %s", exc)
 
-    def ack_finished(self) -> None:
+    def _engine_slot(self) -> Any:
+        """The engine's slot: its ``inprogress`` set holds each request until Scrapy is done with it."""
         engine = self.crawler.engine
-        slot = getattr(engine, "_slot", None) if engine is not None else None
+        return getattr(engine, "_slot", None) if engine is not None else None
+
+    def ack_finished(self) -> None:
+        slot = self._engine_slot()
         live = slot.inprogress if slot is not None else set()
         done = [t for t, r in self.tokens.items() if r not in live]
         for token in done:
@@ -400,9 +407,7 @@ class RedisScheduler(ScrapyRedisScheduler):
 
     def poke_if_idle(self) -> None:
         """An idle worker looks at the shared queue every tick, not only on the engine's 5 s heartbeat."""
-        engine = self.crawler.engine
-        slot = getattr(engine, "_slot", None) if engine is not None else None
-        nextcall = getattr(slot, "nextcall", None)
+        nextcall = getattr(self._engine_slot(), "nextcall", None)
         if self.idle and nextcall is not None:
             self.idle = False
             nextcall.schedule()
