@@ -305,8 +305,8 @@ def _dedup_detail(options: ExportOptions) -> str:
     return "none: every matching article, duplicates included (story_id marks clusters)"
 
 
-def export_dataset(index: ArchiveIndex, out_dir: str | Path, *, filters: ExportFilters | None = None,
-                   options: ExportOptions | None = None, warc_dir: str | Path | None = None) -> ExportResult:
+def export_dataset(index: ArchiveIndex, out_dir: str | Path, options: ExportOptions | None = None, *,
+                   filters: ExportFilters | None = None, warc_dir: str | Path | None = None) -> ExportResult:
     """Write the matching articles to ``out_dir`` (created; must be empty) with a dataset card."""
     filters, options, out = filters or ExportFilters(), options or ExportOptions(), Path(out_dir)
     _check(out, options, filters)
