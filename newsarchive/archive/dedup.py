@@ -12,6 +12,8 @@ has overlap 0.357 (Jaccard 0.172; body paragraphs only: 0.441 / 0.213); unrelate
 topic (000-003) at most 0.012 (Jaccard 0.006). MinHash (128 permutations) estimates of the pair's overlap
 ranged 0.271..0.437 over 20 seeds, of the unrelated pairs 0.000..0.037: hence ``threshold=0.15`` and
 an LSH Jaccard threshold of 0.05 for candidate retrieval (the pair's Jaccard estimates were >= 0.125).
+On the texts our extractor pulled from the demo sites' pages (``newsarchive demo``) the pair measured
+overlap 0.438 (Jaccard 0.213), the eight unrelated pairs at most 0.020.
 
 Clusters persist in ``story_clusters`` (one row per article, with its signature), so clustering is
 incremental: :func:`cluster_articles` only looks at articles that have no row yet. A story's id is the
