@@ -18,9 +18,9 @@ import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 from newsarchive.demo.content import load_stories
+from newsarchive.demo.render import render_article
 
 PER_SECTION = 50
 
@@ -34,14 +34,16 @@ def page(title: str, body: str, links: list[str]) -> bytes:
 
 
 def make_site(pages: int) -> dict[str, bytes]:
+    """Article pages in the demo outlets' real templates (cookie banner, teasers, comments, ...)."""
     stories = load_stories()
     site: dict[str, bytes] = {"/robots.txt": b"User-agent: *\nAllow: /\n"}
     sections = (pages + PER_SECTION - 1) // PER_SECTION
     site["/"] = page("Start", "", [f"/ressort-{s}/" for s in range(sections)])
     for i in range(pages):
         story = stories[i % len(stories)]
-        paras = "".join(f"<p>{p} (Meldung {i})</p>" for p in story.paragraph_texts())
-        site[f"/ressort-{i // PER_SECTION}/meldung-{i:06d}-{story.slug}.html"] = page(story.title, paras, [])
+        unique = story.with_paragraphs([*story.paragraph_texts(), f"Meldung {i} aus dem Benchmark."], story.published)
+        html = render_article(story.outlet, unique, site_stories=stories)
+        site[f"/ressort-{i // PER_SECTION}/meldung-{i:06d}-{story.slug}.html"] = html.encode()
     for s in range(sections):
         links = [p for p in site if p.startswith(f"/ressort-{s}/meldung-")]
         site[f"/ressort-{s}/"] = page(f"Ressort {s}", "", links)

@@ -259,3 +259,14 @@ def test_reindex_of_a_real_crawl_restores_captures_and_articles(crawled: tuple[P
         return captures, articles
 
     assert rows(rebuilt_url) == rows(ArchiveHome.resolve(home).index_url)
+
+
+def test_the_crawl_groups_the_wire_story_of_two_outlets(crawled: tuple[Path, Any]) -> None:
+    from newsarchive.archive.dedup import story_of
+
+    home, server = crawled
+    index = ArchiveIndex(ArchiveHome.resolve(home).index_url)
+    by_url = {a.url: a for a in index.articles()}
+    stories = {s.id: story_of(index, by_url[story_url(server, s)].id).story_id for s in load_stories()}
+    assert stories["000"] == stories["004"], "the APA/dpa copies at two outlets are one story"
+    assert len({stories[i] for i in ("000", "001", "002", "003")}) == 4, "other articles stay apart"

@@ -467,8 +467,9 @@ def _demo_export(archive: ArchiveHome) -> None:
     except ImportError:
         return
     out = archive.root / "export"
-    summary = export_dataset(open_index(archive), out, ExportOptions())
-    click.echo(f"\nexported: {summary}")
+    result = export_dataset(open_index(archive), out, ExportOptions(progress=False), warc_dir=archive.warc_dir)
+    click.echo(f"\nexported {result.rows} articles to {out}: {', '.join(result.files)} "
+               f"(JSONL with provenance) and the dataset card {result.card.name}")
 
 
 @cli.command()

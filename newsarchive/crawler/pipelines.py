@@ -114,7 +114,15 @@ class IndexPipeline:
         return cls(crawler)
 
     def close_spider(self, spider: Any = None) -> None:
-        """Learn each crawled site's template again from everything the index now holds, for the next crawl."""
+        """Bring the derived tables up to date: new articles join their story clusters, and each crawled
+        site's template is learned again from everything the index now holds, for the next crawl."""
+        from newsarchive.archive.dedup import cluster_articles
+
+        try:
+            report = cluster_articles(self.session.index)
+            logger.info("story clusters: %s", report)
+        except Exception:  # derived data: the next crawl or export clusters again
+            logger.exception("could not cluster the new articles into stories")
         if not self.learn_templates:
             return
         from newsarchive.archive.templates import TemplateModel
