@@ -121,7 +121,7 @@ def crawl_once(url: str, workers: int, args: argparse.Namespace) -> Run:
     settings = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS": args.concurrency,
                 "CONCURRENT_REQUESTS_PER_DOMAIN": args.concurrency, "NEWSARCHIVE_PROGRESS_ENABLED": False,
                 "NEWSARCHIVE_EXTRACTION_WORKERS": args.extraction_workers, "LOG_LEVEL": "ERROR"}
-    argv = [url, "--depth", "2", "--max-pages", str(args.pages + 200), "--spider", "sections",
+    argv = [url, "--depth", "2", "--max-pages", "0", "--spider", "sections",
             *(a for k, v in settings.items() for a in ("-s", f"{k}={v}"))]
     with tempfile.TemporaryDirectory(prefix="newsarchive-scale-") as tmp, index_database(args.sqlite, Path(tmp)) as db:
         home = ArchiveHome(Path(tmp), db)
