@@ -38,7 +38,8 @@ BASELINE = "0001"  # the schema of databases created by create_all before migrat
 HEAD = "0002"  # the newest revision; the up-to-date check needs no Alembic import (a test keeps it true)
 ADVISORY_LOCK = 0x6E65777361726368  # "newsarch": one migrator at a time per PostgreSQL database
 # Every module that maps tables on Base; autogenerate and the schema tests see all of them.
-TABLE_MODULES = ("newsarchive.archive.index", "newsarchive.archive.runs", "newsarchive.archive.templates")
+TABLE_MODULES = ("newsarchive.archive.index", "newsarchive.archive.runs", "newsarchive.archive.templates",
+                 "newsarchive.archive.dedup")
 # Indexes created as DDL in migrations that SQLAlchemy's models cannot express (full-text search).
 DDL_ONLY_INDEXES: frozenset[str] = frozenset({"ix_articles_fulltext"})  # migration 0002
 
