@@ -246,9 +246,7 @@ def test_killed_worker_share_is_finished_by_the_others(tmp_path: Path, redis_pre
     client = redis.Redis.from_url(REDIS_URL)
     site = LocalSite(make_site(300), latency=0.03).start()
     crawl, workers = "killtest", ["node-a", "node-b", "node-c"]
-    procs = {}
-    from newsarchive.archive.index import ArchiveIndex
-    ArchiveIndex(pg_url).close()  # TEMP
+    procs = {}  # started together on an empty database: the schema is migrated once, under a lock
     try:
         for w in workers:
             cmd = [sys.executable, "-m", "newsarchive", "worker", site.url, "--redis-url", REDIS_URL, "--crawl", crawl,

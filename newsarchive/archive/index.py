@@ -255,8 +255,10 @@ class ArchiveIndex:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        if create:
-            Base.metadata.create_all(self.engine)
+        if create:  # Alembic migrations to the newest schema (newsarchive.archive.schema; `newsarchive db upgrade`)
+            from newsarchive.archive.schema import ensure_schema
+
+            ensure_schema(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
