@@ -8,8 +8,9 @@ advisory lock, or a lock file next to a SQLite database.
 
 When you change a model, add a revision (``alembic -c`` is not needed)::
 
-    python -m newsarchive.archive.schema revision "add foo to captures"
+    python -m newsarchive.archive.schema revision "add foo to captures" 0003
 
+then set :data:`HEAD` to the new revision and add the module to :data:`TABLE_MODULES` if it is new.
 ``tests/test_migrations.py`` fails while the migrated schema differs from the models.
 """
 
