@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -165,3 +166,31 @@ def test_search_works_on_a_migrated_index(db_url: str, tmp_path: Path) -> None:
     assert [h.url for h in hits] == [STORY_URL]
     assert [h.url for h in search_articles(archive.index, SearchQuery(q="Hafenbrücke")).hits] == [BERICHT_URL]
     archive.index.close()
+
+
+def test_adopted_database_gets_the_baseline_tables_it_lacks(tmp_path: Path) -> None:
+    """create_all made only the tables of the modules imported at the time; adoption adds the others."""
+    from newsarchive.archive import schema
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'partial.sqlite'}")
+    metadata = target_metadata()
+    metadata.create_all(engine, tables=[metadata.tables[n] for n in ("crawl_runs", "captures", "articles")])
+    ensure_schema(engine)
+    assert set(schema.BASELINE_TABLES) <= set(inspect(engine).get_table_names())
+    assert differences(engine) == []
+    engine.dispose()
+
+
+def test_baseline_tables_are_those_of_the_first_revision() -> None:
+    from newsarchive.archive import schema
+
+    first = (schema.MIGRATIONS / "versions" / "0001_initial_schema.py").read_text()
+    created = set(re.findall(r"op\.create_table\('(\w+)'", first))
+    assert created == set(schema.BASELINE_TABLES)
+
+
+def test_head_constant_is_the_newest_script() -> None:
+    """schema.HEAD (used for the fast up-to-date check) must name the newest migration script."""
+    from newsarchive.archive import schema
+
+    assert schema.HEAD == head_revision()

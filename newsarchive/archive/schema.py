@@ -36,6 +36,10 @@ logger = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BASELINE = "0001"  # the schema of databases created by create_all before migrations
+# The tables of BASELINE. Before migrations, create_all made only the tables of the modules imported at the
+# time, so an adopted database gets the missing ones of these first (never tables of later revisions).
+BASELINE_TABLES = ("crawl_runs", "captures", "articles", "fetch_failures", "schedule_runs", "site_templates",
+                   "template_lines", "story_clusters")
 HEAD = "0002"  # the newest revision; the up-to-date check needs no Alembic import (a test keeps it true)
 ADVISORY_LOCK = 0x6E65777361726368  # "newsarch": one migrator at a time per PostgreSQL database
 # Every module that maps tables on Base; autogenerate and the schema tests see all of them.
@@ -112,11 +116,21 @@ def ensure_schema(engine: Engine) -> str:
             return HEAD
         config = alembic_config(conn)
         if current is None and inspect(conn).has_table("captures"):
-            logger.info("index without migration history: stamping it at %s", BASELINE)
-            command.stamp(config, BASELINE)
+            _adopt(conn, config)
         command.upgrade(config, "head")
         logger.info("index schema upgraded from %s to %s", current or "nothing", HEAD)
     return HEAD
+
+
+def _adopt(conn: Connection, config: Config) -> None:
+    """A database from before migrations: complete the baseline tables, then stamp it at the baseline."""
+    from alembic import command
+
+    metadata = target_metadata()
+    missing = [metadata.tables[name] for name in BASELINE_TABLES if not inspect(conn).has_table(name)]
+    metadata.create_all(conn, tables=missing)
+    logger.info("index without migration history: added %d baseline tables, stamped at %s", len(missing), BASELINE)
+    command.stamp(config, BASELINE)
 
 
 @contextlib.contextmanager
