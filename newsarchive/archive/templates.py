@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Float, ForeignKey, Integer, String, Text, delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from newsarchive.archive.index import ArchiveIndex, Article, Base, UTCDateTime, utcnow
@@ -137,7 +138,17 @@ class TemplateModel:
                    min_pages, min_share)
 
     def save(self, index: ArchiveIndex) -> None:
-        """Store the model in the index, replacing the site's previous one."""
+        """Store the model in the index, replacing the site's previous one.
+
+        Several workers closing at once may learn and save the same site together: the first one wins
+        (all learned from the same index), the others log it and keep the stored model.
+        """
+        try:
+            self._save(index)
+        except IntegrityError:
+            logger.info("template of %s was saved by another process at the same time; kept that one", self.site)
+
+    def _save(self, index: ArchiveIndex) -> None:
         with index.session() as s:
             s.execute(delete(TemplateLine).where(TemplateLine.site == self.site))
             s.merge(SiteTemplate(site=self.site, pages=self.pages, min_pages=self.min_pages,

@@ -89,6 +89,7 @@ class BaseNewsSpider(scrapy.Spider):
         self.allowed_domains = sorted({d.split(":")[0] for s in self.sites for d in s.domains})
         self.requested: Counter[str] = Counter()
         self.seen_keys: set[str] = set()
+        self.requested_urls: set[str] = set()
         self.policies = {s.name: RecrawlPolicy.parse(s.recrawl) for s in self.sites}
         self.run_args = {"sites": [s.name for s in self.sites], "strategies": list(self.strategies),
                          "max_pages": max_pages, "depth": depth}
@@ -136,13 +137,18 @@ class BaseNewsSpider(scrapy.Spider):
     # -- request construction -------------------------------------------------------------------------------
     def make_request(self, url: str, site: SiteConfig, kind: str, callback: Any, *, depth: int = 0,
                      dont_filter: bool = False, meta: dict[str, Any] | None = None) -> Request | None:
-        """A request within the site's page budget, or None when the budget is spent."""
+        """A request within the site's page budget, or None when the budget is spent or the URL was
+        already requested in this crawl (links back to the home page do not eat the budget)."""
+        url = canonicalize(url)
+        if not dont_filter and url in self.requested_urls:
+            return None
         if site.max_pages and self.requested[site.name] >= site.max_pages:
             self.crawler.stats.inc_value("newsarchive/skipped/max_pages")
             return None
         self.requested[site.name] += 1
+        self.requested_urls.add(url)
         return Request(
-            canonicalize(url), callback=callback, errback=self.on_error, dont_filter=dont_filter,
+            url, callback=callback, errback=self.on_error, dont_filter=dont_filter,
             meta={META_KIND: kind, META_SITE: site.name, META_DEPTH: depth, **(meta or {})},
         )
 

@@ -1,0 +1,42 @@
+"""Spider policies without a reactor: site attribution, article URLs, page budget, arguments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from scrapy.utils.test import get_crawler
+
+from newsarchive.crawler.sites import SitesConfigError
+from newsarchive.spiders.news import NewsSpider
+
+
+def spider(tmp_path: Path, **kwargs: object) -> NewsSpider:
+    crawler = get_crawler(NewsSpider, {"NEWSARCHIVE_HOME": str(tmp_path)})
+    return NewsSpider.from_crawler(crawler, **kwargs)  # type: ignore[no-any-return]
+
+
+def test_budget_counts_distinct_urls_only(tmp_path: Path) -> None:
+    s = spider(tmp_path, url="http://127.0.0.1:8000/", max_pages="2")
+    site = s.sites[0]
+    first = s.make_request("http://127.0.0.1:8000/a?utm_source=x", site, "section", s.parse_section)
+    assert first is not None and first.url == "http://127.0.0.1:8000/a"
+    assert s.make_request("http://127.0.0.1:8000/a#top", site, "section", s.parse_section) is None
+    assert s.make_request("http://127.0.0.1:8000/b", site, "section", s.parse_section) is not None
+    assert s.make_request("http://127.0.0.1:8000/c", site, "section", s.parse_section) is None, "budget spent"
+    assert s.crawler.stats.get_value("newsarchive/skipped/max_pages") == 1
+
+
+def test_site_attribution_and_article_urls(tmp_path: Path) -> None:
+    s = spider(tmp_path, url="http://127.0.0.1:8000/,http://127.0.0.1:9000/")
+    one, two = s.sites
+    assert s.site_of("http://127.0.0.1:9000/x") is two and s.site_of("http://127.0.0.1:8000/x") is one
+    assert s.site_of("http://elsewhere.example/x") is None
+    assert s.is_article_url("http://127.0.0.1:8000/politik/putin-will-kim-jong-un-besuchen-12345.html", one)
+    for nav in ("/", "/politik/", "/tag/russland", "/autor/anna-muster", "/impressum"):
+        assert not s.is_article_url("http://127.0.0.1:8000" + nav, one), nav
+
+
+def test_missing_site_arguments_are_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(SitesConfigError, match="no site given"):
+        spider(tmp_path)
