@@ -27,7 +27,7 @@ from newsarchive.archive.warc import (
     recover_open_files,
 )
 
-HTML = "<html><body><p>Putin will Nordkorea besuchen.</p></body></html>".encode()
+HTML = b"<html><body><p>Putin will Nordkorea besuchen.</p></body></html>"
 
 
 def fixed_options(**kw: object) -> WarcWriterOptions:

@@ -29,10 +29,10 @@ def _codec(name: str | None) -> str | None:
 
 def declared_charsets(body: bytes, content_type: str | None) -> list[str]:
     found = []
-    if content_type and (m := _HEADER.search(content_type)):
-        found.append(m.group(1))
-    if m := _META.search(body[:4096]):
-        found.append(m.group(1).decode("ascii", "replace"))
+    if content_type and (header := _HEADER.search(content_type)):
+        found.append(header.group(1))
+    if meta := _META.search(body[:4096]):
+        found.append(meta.group(1).decode("ascii", "replace"))
     return [c for c in (_codec(name) for name in found) if c]
 
 
