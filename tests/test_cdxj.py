@@ -9,12 +9,9 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -33,6 +30,7 @@ from tests.archive_builder import (
     BuiltArchive,
     build_archive,
 )
+from tests.pywb import require_pywb, running_wayback
 
 
 @pytest.fixture(scope="module")
@@ -81,24 +79,9 @@ def test_cdxj_indexer_cli_indexes_our_files(archive: BuiltArchive) -> None:
     assert len(metadata) == 2  # the metadata records it would list too, which write_cdxj leaves out
 
 
-def pywb_bin(name: str) -> str | None:
-    directory = os.environ.get("NEWSARCHIVE_PYWB_BIN")
-    if directory and (Path(directory) / name).exists():
-        return str(Path(directory) / name)
-    return shutil.which(name)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def wayback(archive: BuiltArchive, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    manager, server = pywb_bin("wb-manager"), pywb_bin("wayback")
-    if not manager or not server:
-        pytest.skip("pywb is not installed (set NEWSARCHIVE_PYWB_BIN to its bin directory or put it on PATH)")
+    manager, server = require_pywb()
     root = tmp_path_factory.mktemp("pywb")
     subprocess.run([manager, "init", "news"], cwd=root, check=True, capture_output=True, timeout=60)
     collection = root / "collections" / "news"
@@ -106,22 +89,8 @@ def wayback(archive: BuiltArchive, tmp_path_factory: pytest.TempPathFactory) -> 
         shutil.copy(warc, collection / "archive" / warc.name)
     with open(collection / "indexes" / "index.cdxj", "w", encoding="utf-8") as fh:
         write_cdxj(archive.warc_dir, fh)
-    port = free_port()
-    proc = subprocess.Popen([server, "-b", "127.0.0.1", "-p", str(port)], cwd=root,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            urllib.request.urlopen(base + "/", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    try:
-        yield base + "/news"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with running_wayback(server, root, "news") as base:
+        yield base
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

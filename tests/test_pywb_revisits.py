@@ -6,12 +6,9 @@ pywb is found through NEWSARCHIVE_PYWB_BIN (a bin directory, as .ci/run sets up)
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,21 +20,9 @@ from sqlalchemy import select
 from newsarchive.archive.home import ArchiveHome
 from newsarchive.archive.index import ArchiveIndex, Capture
 from newsarchive.demo.content import load_stories
+from tests.pywb import require_pywb, running_wayback
 
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "NEWSARCHIVE_EXTRACTION_WORKERS=1"]
-
-
-def pywb_bin(name: str) -> str | None:
-    directory = os.environ.get("NEWSARCHIVE_PYWB_BIN")
-    if directory and (Path(directory) / name).exists():
-        return str(Path(directory) / name)
-    return shutil.which(name)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -55,30 +40,14 @@ def recrawled(tmp_path: Path, fresh_demo_sites: Any) -> tuple[Path, Any]:
 
 @pytest.fixture
 def wayback(recrawled: tuple[Path, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    manager, server = pywb_bin("wb-manager"), pywb_bin("wayback")
-    if not manager or not server:
-        pytest.skip("pywb is not installed (set NEWSARCHIVE_PYWB_BIN or put wb-manager/wayback on PATH)")
+    manager, server = require_pywb()
     home, _ = recrawled
     root = tmp_path_factory.mktemp("pywb")
     warcs = sorted(str(p) for p in ArchiveHome.resolve(home).warc_dir.glob("*.warc.gz"))
     subprocess.run([manager, "init", "demo"], cwd=root, check=True, capture_output=True, timeout=60)
     subprocess.run([manager, "add", "demo", *warcs], cwd=root, check=True, capture_output=True, timeout=120)
-    port = free_port()
-    proc = subprocess.Popen([server, "-b", "127.0.0.1", "-p", str(port)], cwd=root,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    try:
-        yield base + "/demo"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with running_wayback(server, root, "demo") as base:
+        yield base
 
 
 def fetch(url: str) -> tuple[int, bytes, dict[str, str]]:

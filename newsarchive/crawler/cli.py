@@ -144,18 +144,8 @@ def crawl(ctx: click.Context, targets: tuple[str, ...], sites_file: str | None, 
             raise UserError("nothing could be fetched by any worker", exit_code=EXIT_FAILED)
         return
     from newsarchive.crawler.runner import CrawlOptions, run_crawl
-    from newsarchive.crawler.sites import SiteConfig, SitesConfigError, load_sites, select_sites, with_limits
 
-    if sites_file:
-        sites = select_sites(load_sites(sites_file), list(targets), sites_file)
-    elif targets:
-        try:
-            sites = [SiteConfig.from_urls([t]) for t in targets]
-        except SitesConfigError as exc:
-            raise UserError(str(exc).replace("url: ", "")) from exc
-    else:
-        raise UserError("give one or more URLs, or --sites sites.toml (see newsarchive crawl --help)")
-    sites = [with_limits(s, max_pages=max_pages, depth=depth) for s in sites]
+    sites = _select_sites(targets, sites_file, max_pages, depth)
     settings = dict(_parse_overrides(overrides))
     archive = resolve_home(home, index_url)
     result = run_crawl(sites, archive, CrawlOptions(spider=spider, log_level=_log_level(ctx), settings=settings))
@@ -528,7 +518,7 @@ def _select_sites(targets: tuple[str, ...], sites_file: str | None, max_pages: i
         except SitesConfigError as exc:
             raise UserError(str(exc).replace("url: ", "")) from exc
     else:
-        raise UserError("give one or more URLs, or --sites sites.toml")
+        raise UserError("give one or more URLs, or --sites sites.toml (see --help)")
     return [with_limits(s, max_pages=max_pages, depth=depth) for s in sites]
 
 
