@@ -6,6 +6,11 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from newsarchive.archive.index import ArchiveIndex
 
 PG_ADMIN_URL = os.environ.get("NEWSARCHIVE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -42,3 +47,19 @@ def temp_pg_database() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def sqlite_and_postgresql_index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ArchiveIndex]:
+    """Body of an ``index`` fixture parametrized over ["sqlite", "postgresql"] (PostgreSQL skips when absent)."""
+    if request.param == "sqlite":
+        idx = ArchiveIndex(f"sqlite:///{tmp_path / 'index.sqlite'}")
+        yield idx
+        idx.close()
+        return
+    reason = pg_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with temp_pg_database() as url:
+        idx = ArchiveIndex(url)
+        yield idx
+        idx.close()

@@ -7,23 +7,12 @@ from pathlib import Path
 import pytest
 
 from newsarchive.archive.index import ArchiveIndex, Article, Capture, IndexUnavailable
-from tests.pg import pg_unavailable_reason, temp_pg_database
+from tests.pg import sqlite_and_postgresql_index
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ArchiveIndex]:
-    if request.param == "sqlite":
-        idx = ArchiveIndex(f"sqlite:///{tmp_path / 'index.sqlite'}")
-        yield idx
-        idx.close()
-        return
-    reason = pg_unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    with temp_pg_database() as url:
-        idx = ArchiveIndex(url)
-        yield idx
-        idx.close()
+    yield from sqlite_and_postgresql_index(request, tmp_path)
 
 
 def capture(url: str, **kw: object) -> Capture:

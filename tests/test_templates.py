@@ -13,7 +13,7 @@ from newsarchive.archive.index import ArchiveIndex, Article, Capture
 from newsarchive.archive.templates import TemplateModel, fingerprint, load
 from newsarchive.crawler.extraction import extract
 from newsarchive.demo.content import STORIES
-from tests.pg import pg_unavailable_reason, temp_pg_database
+from tests.pg import sqlite_and_postgresql_index
 
 HOTLINE = "Unsere Redaktion erreichen Sie werktags von 8 bis 18 Uhr unter der Nummer 0800 123 456."
 DISCLAIMER = "Alle Angaben ohne Gewähr, Irrtümer und Druckfehler bleiben ausdrücklich vorbehalten."
@@ -24,18 +24,7 @@ _ids = count(1)
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def index(request, tmp_path):
-    if request.param == "sqlite":
-        idx = ArchiveIndex(f"sqlite:///{tmp_path / 'index.sqlite'}")
-        yield idx
-        idx.close()
-        return
-    reason = pg_unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    with temp_pg_database() as url:
-        idx = ArchiveIndex(url)
-        yield idx
-        idx.close()
+    yield from sqlite_and_postgresql_index(request, tmp_path)
 
 
 def page(story, *, extra: tuple[str, ...] = (HOTLINE, DISCLAIMER)) -> str:
