@@ -45,7 +45,7 @@ class OfflineReplayMiddleware:
     def __init__(self, crawler: Crawler):
         settings = crawler.settings
         if not settings.getbool("NEWSARCHIVE_OFFLINE_ENABLED", False):
-            raise NotConfigured("NEWSARCHIVE_OFFLINE_ENABLED is off")
+            raise NotConfigured()  # off by default: no message, so Scrapy does not warn about it on every crawl
         self.miss = str(settings.get("NEWSARCHIVE_OFFLINE_MISS", "ignore")).strip().lower()
         if self.miss not in MISS_POLICIES:
             raise ValueError(f"NEWSARCHIVE_OFFLINE_MISS={self.miss!r}: expected one of {', '.join(MISS_POLICIES)}")
