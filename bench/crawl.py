@@ -15,9 +15,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from localsite import serve
 
 from newsarchive.demo.content import load_stories
 from newsarchive.demo.render import render_article
@@ -48,25 +48,6 @@ def make_site(pages: int) -> dict[str, bytes]:
         links = [p for p in site if p.startswith(f"/ressort-{s}/meldung-")]
         site[f"/ressort-{s}/"] = page(f"Ressort {s}", "", links)
     return site
-
-
-def serve(site: dict[str, bytes]) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            body = site.get(self.path.split("?")[0])
-            self.send_response(200 if body else 404)
-            self.send_header("Content-Type", "text/plain" if self.path.endswith(".txt") else "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body or b"")))
-            self.end_headers()
-            self.wfile.write(body or b"")
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 def crawl_once(url: str, workers: int, pages: int) -> dict[str, float]:

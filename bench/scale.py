@@ -19,14 +19,14 @@ import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from localsite import serve
 
 from newsarchive.archive.home import ArchiveHome
 from newsarchive.crawler.distributed import local_worker_ids
@@ -62,30 +62,6 @@ def make_site(pages: int) -> dict[str, bytes]:
     for s in range(sections):
         site[f"/ressort-{s}/"] = _html(f"Ressort {s}", "", paths[s * PER_SECTION:(s + 1) * PER_SECTION])
     return site
-
-
-def serve(site: dict[str, bytes]) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:  # noqa: N802
-            body = site.get(self.path)
-            self.send_response(200 if body is not None else 404)
-            self.send_header("Content-Type", "text/plain" if self.path.endswith(".txt") else "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body or b"")))
-            self.end_headers()
-            self.wfile.write(body or b"")
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    class Server(ThreadingHTTPServer):
-        request_queue_size = 128  # listen backlog: up to 4 workers x 32 connections
-
-    server = Server(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 @contextmanager
