@@ -391,8 +391,6 @@ def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[WarcRef, Stored
                 offset = iterator.get_record_offset()
                 length = iterator.get_record_length()
                 yield WarcRef(name, offset, length), stored
-        except WarcReadError:
-            raise
         except Exception as exc:
             raise WarcReadError(path, fh.tell(), f"corrupt or truncated: {exc}") from exc
 
@@ -429,20 +427,16 @@ class Recovery:
 def _last_good_end(path: Path) -> tuple[int, int]:
     """(end offset of the last complete record, number of complete records)."""
     good_end, count = 0, 0
-    with open(path, "rb") as fh:
+    with open(path, "rb") as fh, open(path, "rb") as member:
         iterator = ArchiveIterator(fh)
         try:
             for record in iterator:
                 record.raw_stream.read()
                 offset = iterator.get_record_offset()
                 length = iterator.get_record_length()
-                # a record only counts when its gzip member is complete on disk
-                fh2 = open(path, "rb")
-                try:
-                    fh2.seek(offset)
-                    gzip.decompress(fh2.read(length))
-                finally:
-                    fh2.close()
+                # a record only counts when its gzip member is complete on disk (warcio reads cut ones too)
+                member.seek(offset)
+                gzip.decompress(member.read(length))
                 good_end, count = offset + length, count + 1
         except Exception as exc:
             logger.warning("%s: stops being readable after %d records (%s)", path, count, exc)
