@@ -24,14 +24,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from newsarchive.archive.cdxj import write_cdxj
-from newsarchive.archive.index import ArchiveIndex, Article, Capture
+from newsarchive.archive.index import ArchiveIndex
+from newsarchive.archive.models import Article, Capture
 from newsarchive.archive.reindex import reindex
-from newsarchive.archive.replay import ReplayOptions, ReplayServer
 from newsarchive.archive.search import SearchQuery, ensure_search_index, search_articles
 from newsarchive.archive.urls import canonicalize, host_of, url_key
 from newsarchive.archive.verify import verify_archive
 from newsarchive.archive.warc import HttpExchange, WarcWriter, WarcWriterOptions
 from newsarchive.demo.content import load_stories
+from newsarchive.web.replay import ReplayOptions, ReplayServer
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 

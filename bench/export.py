@@ -58,7 +58,8 @@ def _rows(n: int, start: int, rng: random.Random, words: list[str]) -> tuple[lis
 
 def build_index(n: int) -> str:
     """A SQLite index with ``n`` synthetic ok articles (cached between runs)."""
-    from newsarchive.archive.index import ArchiveIndex, Article, Capture
+    from newsarchive.archive.index import ArchiveIndex
+    from newsarchive.archive.models import Article, Capture
 
     path = WORK / f"index-{n}.sqlite"
     url = f"sqlite:///{path}"

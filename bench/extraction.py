@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.extraction_eval import PageScore, Summary, score_page, summarize  # noqa: E402
-from newsarchive.crawler.extraction import Extraction, extract  # noqa: E402
+from newsarchive.extract.article import Extraction, extract  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "benchmarks" / "article-extraction"
 
@@ -108,7 +108,7 @@ def url_date(url: str) -> date | None:
 
 def overcleaning_report(pages: list[Page]) -> list[str]:
     """How many ground-truth body lines the furniture-line rules would drop (the rules' false positives)."""
-    from newsarchive.crawler.chrome import is_chrome_line
+    from newsarchive.extract.chrome import is_chrome_line
 
     lines = [ln for p in pages for ln in p.truth.splitlines() if ln.strip()]
     hits = sum(1 for ln in lines if is_chrome_line(ln))

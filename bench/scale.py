@@ -29,8 +29,8 @@ from pathlib import Path
 from localsite import serve
 
 from newsarchive.archive.home import ArchiveHome
-from newsarchive.crawler.distributed import local_worker_ids
-from newsarchive.crawler.runner import WorkerExit, run_local_workers
+from newsarchive.service.crawl import WorkerExit, run_local_workers
+from newsarchive.service.workers import local_worker_ids
 
 PER_SECTION = 50
 PG_ADMIN = os.environ.get("NEWSARCHIVE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

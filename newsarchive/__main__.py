@@ -1,3 +1,3 @@
-from newsarchive.crawler.cli import main
+from newsarchive.cli.main import main
 
 main()

@@ -83,7 +83,7 @@ NEWSARCHIVE_OFFLINE_MISS = "ignore"  # a URL not in the archive: "ignore" the re
 NEWSARCHIVE_PROGRESS_ENABLED = True
 NEWSARCHIVE_PROGRESS_INTERVAL = 10.0  # seconds between progress lines
 # Several workers on one crawl (`newsarchive crawl --workers N`, `newsarchive worker`): see
-# newsarchive/crawler/distributed.py and docs/deployment.md. The scheduler, duplicate filter and shared per-host
+# newsarchive/crawler/frontier.py and docs/deployment.md. The scheduler, duplicate filter and shared per-host
 # delay are switched on by those commands (distributed_settings), not here.
 NEWSARCHIVE_REDIS_URL = ""  # e.g. redis://queue:6379/0; queue and duplicate filter of the crawl
 NEWSARCHIVE_REDIS_CRAWL = "main"  # name of the shared crawl a worker joins (its Redis keys)

@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from newsarchive.archive.charset import decode_html
-from newsarchive.archive.index import ArchiveIndex, Article, Capture
+from newsarchive.archive.index import ArchiveIndex
+from newsarchive.archive.models import Article, Capture
 from newsarchive.archive.urls import canonicalize, host_of, url_key
 from newsarchive.archive.warc import (
     REVISIT_IDENTICAL,
@@ -138,18 +139,15 @@ class Builder:
         return row
 
     def article(self, name: str, capture_name: str, html_bytes: bytes, content_type: str, site: str) -> Article:
-        from newsarchive.crawler.extraction import extract
-        from newsarchive.crawler.items import ArticleItem
-        from newsarchive.crawler.pipelines import article_row
-        from newsarchive.crawler.session import CaptureInfo
+        from newsarchive.extract.article import extract
+        from newsarchive.extract.records import ArticleSource, article_row
 
         capture = self.archive.captures[capture_name]
         html, _ = decode_html(html_bytes, content_type)
         result = extract(html, capture.url, None)
         fields = {**result.as_record(), "newsarchive_site": site}
         _ref, meta_id = self.writer.write_metadata(capture.url, capture.record_id, fields, moment=capture.fetched_at)
-        info = CaptureInfo(capture.id, capture.record_id, capture.payload_digest, capture.fetched_at, capture.status)
-        row = article_row(ArticleItem(capture.url, info, html, site), result, meta_id)
+        row = article_row(result, ArticleSource(capture.id, capture.url, site, capture.fetched_at), meta_id)
         self.archive.index.add_article(row)
         self.archive.articles[name] = row
         return row

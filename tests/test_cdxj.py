@@ -128,7 +128,7 @@ def test_pywb_replays_from_our_cdxj(wayback: str) -> None:
 def test_cli_writes_the_same_cdxj(archive: BuiltArchive, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from newsarchive.crawler.cli import cli
+    from newsarchive.cli.main import cli
 
     out = tmp_path / "index.cdxj"
     result = CliRunner().invoke(cli, ["cdxj", "--home", str(archive.root), "-o", str(out)])

@@ -17,7 +17,8 @@ from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive.archive.home import ArchiveHome
-from newsarchive.archive.index import ArchiveIndex, Article, Capture, CrawlRun
+from newsarchive.archive.index import ArchiveIndex
+from newsarchive.archive.models import Article, Capture, CrawlRun
 from newsarchive.archive.warc import iter_records, read_record
 from newsarchive.demo.content import load_stories
 
@@ -222,8 +223,8 @@ def test_crawl_into_postgresql(tmp_path: Path, demo_sites: Any) -> None:
 
 
 def test_site_templates_are_learned_and_applied_on_later_pages(tmp_path: Path, demo_server_factory: Any) -> None:
-    from newsarchive.archive.templates import load
     from newsarchive.archive.urls import canonicalize
+    from newsarchive.extract.learning import load
 
     server = demo_server_factory(stories_per_outlet="all", outlets=["siamkurier"])
     toml = server.sites_toml()

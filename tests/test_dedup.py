@@ -23,7 +23,8 @@ from newsarchive.archive.dedup import (
     stories,
     story_of,
 )
-from newsarchive.archive.index import ArchiveIndex, Article, Capture
+from newsarchive.archive.index import ArchiveIndex
+from newsarchive.archive.models import Article, Capture
 
 SEEDS = Path("/work/shared/seeds")
 
@@ -150,7 +151,7 @@ def test_other_minhash_settings_need_a_rebuild(index: ArchiveIndex) -> None:
 
 
 def test_cli_stories(tmp_path: Path) -> None:
-    from newsarchive.crawler.cli import cli
+    from newsarchive.cli.main import cli
 
     index = ArchiveIndex(f"sqlite:///{tmp_path / 'index.sqlite'}")
     ids = seeded(index, {site: seed(p) for p, site in SITES.items()})

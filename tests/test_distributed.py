@@ -165,7 +165,8 @@ def _archive_state(index_url: str, warc_dir: Path) -> dict[str, Any]:
     """Captured URLs, WARC file per capture (every record read back), article URLs, runs' stats."""
     from sqlalchemy import select
 
-    from newsarchive.archive.index import ArchiveIndex, Article, Capture, CrawlRun
+    from newsarchive.archive.index import ArchiveIndex
+    from newsarchive.archive.models import Article, Capture, CrawlRun
     from newsarchive.archive.warc import read_record
 
     index = ArchiveIndex(index_url)
@@ -204,7 +205,7 @@ def test_crawl_with_three_workers_fetches_each_page_once(tmp_path: Path, redis_p
     assert _site_urls(site) <= set(state["captured"])
     article_urls = {u for u in _site_urls(site) if u.endswith(".html")}
     assert state["articles"] == article_urls
-    from newsarchive.crawler.distributed import local_worker_ids
+    from newsarchive.service.workers import local_worker_ids
 
     files = set(state["files"].values())
     for worker in local_worker_ids(3):  # every worker fetched, each into WARC files of its own
@@ -301,7 +302,7 @@ def _kill_when_busy(client: Any, prefix: str, crawl: str, victim: str, proc: sub
 def _state(prefix: str, worker: str, crawl: str = "unit", ttl: float = 1.0) -> Any:
     from scrapy.utils.test import get_crawler
 
-    from newsarchive.crawler.distributed import DistributedOptions, RedisCrawlState, distributed_settings
+    from newsarchive.crawler.frontier import DistributedOptions, RedisCrawlState, distributed_settings
 
     settings = distributed_settings(DistributedOptions(REDIS_URL, crawl=crawl, worker_id=worker, prefix=prefix,
                                                        heartbeat_ttl=ttl))
@@ -328,7 +329,7 @@ def test_pop_moves_a_request_in_flight_and_a_dead_workers_share_is_requeued(redi
 
 
 def test_a_running_worker_id_is_refused(redis_prefix: str) -> None:
-    from newsarchive.crawler.distributed import DistributedConfigError
+    from newsarchive.crawler.frontier import DistributedConfigError
 
     first, second = _state(redis_prefix, "node-a"), _state(redis_prefix, "node-a")
     first.register()
@@ -378,12 +379,8 @@ def test_last_worker_out_of_a_finished_crawl_removes_its_keys(redis_prefix: str)
 
 
 def test_worker_ids_and_settings() -> None:
-    from newsarchive.crawler.distributed import (
-        DistributedConfigError,
-        DistributedOptions,
-        check_worker_id,
-        worker_settings,
-    )
+    from newsarchive.crawler.frontier import DistributedConfigError, DistributedOptions, check_worker_id
+    from newsarchive.service.workers import worker_settings
 
     assert check_worker_id("node-1.eu") == "node-1.eu"
     for bad in ("", "-x", "a b", "a_b", "a--b"):
@@ -391,18 +388,18 @@ def test_worker_ids_and_settings() -> None:
             check_worker_id(bad)
     settings = worker_settings(DistributedOptions(REDIS_URL, crawl="c1", worker_id="w1", prefix="p"),
                                {"DOWNLOAD_DELAY": 2})
-    assert settings["SCHEDULER"] == "newsarchive.crawler.distributed.RedisScheduler"
+    assert settings["SCHEDULER"] == "newsarchive.crawler.frontier.RedisScheduler"
     assert settings["DUPEFILTER_CLASS"] == "scrapy_redis.dupefilter.RFPDupeFilter"
     assert settings["SCHEDULER_QUEUE_KEY"] == "p:crawl:c1:requests"
     assert settings["NEWSARCHIVE_WORKER_ID"] == "w1" and settings["DOWNLOAD_DELAY"] == 2
-    assert settings["SPIDER_MIDDLEWARES"]["newsarchive.crawler.distributed.LeaderStartMiddleware"] == 10
-    assert settings["DOWNLOAD_HANDLERS"]["https"] == "newsarchive.crawler.distributed.PoliteHTTPDownloadHandler"
+    assert settings["SPIDER_MIDDLEWARES"]["newsarchive.crawler.frontier.LeaderStartMiddleware"] == 10
+    assert settings["DOWNLOAD_HANDLERS"]["https"] == "newsarchive.crawler.frontier.PoliteHTTPDownloadHandler"
 
 
 def test_worker_without_redis_is_one_line(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from newsarchive.crawler.cli import cli
+    from newsarchive.cli.main import cli
 
     result = CliRunner().invoke(cli, ["worker", "http://127.0.0.1:9/", "--redis-url", "redis://127.0.0.1:1/0",
                                       "--home", str(tmp_path)])

@@ -21,7 +21,8 @@ from warcio.archiveiterator import ArchiveIterator
 from newsarchive import __version__
 from newsarchive.archive.datacard import COLUMN_NAMES, SCHEMA
 from newsarchive.archive.export import ExportError, ExportFilters, ExportOptions, export_dataset
-from newsarchive.archive.index import ArchiveIndex, Article, Capture
+from newsarchive.archive.index import ArchiveIndex
+from newsarchive.archive.models import Article, Capture
 from newsarchive.archive.warc import HttpExchange, WarcRef, WarcWriter, WarcWriterOptions, read_record
 
 SEEDS = Path("/work/shared/seeds")
@@ -342,7 +343,7 @@ def test_empty_selection_still_writes_schema(archive: Archive, tmp_path: Path) -
 
 
 def test_cli_export(archive: Archive, tmp_path: Path) -> None:
-    from newsarchive.crawler.cli import cli
+    from newsarchive.cli.main import cli
 
     out = tmp_path / "cli-out"
     result = CliRunner().invoke(cli, ["export", str(out), "--home", str(archive.home), "--format", "jsonl",
@@ -357,7 +358,7 @@ def test_cli_export(archive: Archive, tmp_path: Path) -> None:
 
 
 def test_cli_export_errors_are_one_line(archive: Archive, tmp_path: Path) -> None:
-    from newsarchive.crawler.cli import cli
+    from newsarchive.cli.main import cli
 
     result = CliRunner().invoke(cli, ["export", str(tmp_path / "o"), "--home", str(archive.home),
                                       "--format", "parquet", "--gzip"])

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from newsarchive.crawler import chrome
-from newsarchive.crawler.extraction import (
+from newsarchive.demo.content import STORIES
+from newsarchive.demo.render import OUTLETS, page_chrome, render_article
+from newsarchive.extract import chrome
+from newsarchive.extract.article import (
     EXTRACTOR_NAME,
     EXTRACTOR_VERSION,
     Extraction,
@@ -21,8 +23,6 @@ from newsarchive.crawler.extraction import (
     extract,
     parse_date,
 )
-from newsarchive.demo.content import STORIES
-from newsarchive.demo.render import OUTLETS, page_chrome, render_article
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT.parent / "shared" / "benchmarks" / "article-extraction"
@@ -350,7 +350,7 @@ def test_split_article_containers_are_joined_but_a_lookalike_box_elsewhere_is_no
 
 
 def test_parser_crash_is_a_parse_error(monkeypatch):
-    import newsarchive.crawler.extraction as module
+    import newsarchive.extract.article as module
 
     def boom(_html):
         raise ValueError("lxml gave up")

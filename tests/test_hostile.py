@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import select
 
 from newsarchive.archive.home import ArchiveHome
-from newsarchive.archive.index import ArchiveIndex, Article, CrawlRun, FetchFailure
+from newsarchive.archive.index import ArchiveIndex
+from newsarchive.archive.models import Article, CrawlRun, FetchFailure
 from newsarchive.archive.urls import canonicalize
 
 

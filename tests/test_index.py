@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from newsarchive.archive.index import ArchiveIndex, Article, Capture, IndexUnavailable
+from newsarchive.archive.index import ArchiveIndex, IndexUnavailable
+from newsarchive.archive.models import Article, Capture
 from tests.pg import sqlite_and_postgresql_index
 
 
@@ -43,7 +44,7 @@ def test_roundtrip_capture_and_article_with_aware_datetimes(index: ArchiveIndex)
     assert (stats.runs, stats.captures, stats.articles_ok) == (1, 1, 1)
     assert stats.by_site == [("demo", 1)] and stats.warc_bytes == 150
     with index.sessions() as s:
-        from newsarchive.archive.index import CrawlRun
+        from newsarchive.archive.models import CrawlRun
 
         row = s.get(CrawlRun, run)
         assert row is not None and (row.pages, row.articles, row.errors, row.status) == (1, 1, 2, "finished")

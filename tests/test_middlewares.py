@@ -12,7 +12,8 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.utils.test import get_crawler
 
 from newsarchive.archive.home import ArchiveHome
-from newsarchive.archive.index import ArchiveIndex, Article, Capture
+from newsarchive.archive.index import ArchiveIndex
+from newsarchive.archive.models import Article, Capture
 from newsarchive.archive.warc import read_record
 from newsarchive.crawler.middlewares import META_CAPTURE, META_KIND, META_UNCHANGED, CaptureMiddleware
 from newsarchive.crawler.pipelines import ExtractionPipeline, IndexPipeline

@@ -18,7 +18,8 @@ import pytest
 from sqlalchemy import select
 
 from newsarchive.archive.home import ArchiveHome
-from newsarchive.archive.index import ArchiveIndex, Capture
+from newsarchive.archive.index import ArchiveIndex
+from newsarchive.archive.models import Capture
 from newsarchive.demo.content import load_stories
 from tests.pywb import require_pywb, running_wayback
 

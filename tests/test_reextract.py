@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
-from newsarchive.archive.index import ArchiveIndex, Article
+from newsarchive.archive.index import ArchiveIndex
+from newsarchive.archive.lookup import ArchiveLookup
+from newsarchive.archive.models import Article
 from newsarchive.archive.reindex import reindex
-from newsarchive.archive.replay import ArchiveLookup
-from newsarchive.crawler.extraction import EXTRACTOR_VERSION
-from newsarchive.crawler.reextract import ReextractOptions, archived_html, reextract
+from newsarchive.extract.article import EXTRACTOR_VERSION
+from newsarchive.extract.reextract import ReextractOptions, archived_html, reextract
 from tests.archive_builder import STORY_HTML, BuiltArchive, build_archive
 
 
@@ -74,7 +75,7 @@ def test_unreadable_record_is_counted_not_fatal(archive: BuiltArchive) -> None:
 def test_cli(archive: BuiltArchive) -> None:
     from click.testing import CliRunner
 
-    from newsarchive.crawler.cli import cli
+    from newsarchive.cli.main import cli
 
     stale(archive)
     result = CliRunner().invoke(cli, ["reextract", "--home", str(archive.root), "--site", "news", "--no-warc"])

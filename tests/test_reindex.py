@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from newsarchive.archive.index import ArchiveIndex, Article, Capture
+from newsarchive.archive.index import ArchiveIndex
+from newsarchive.archive.models import Article, Capture
 from newsarchive.archive.reindex import ReindexError, reindex
 from newsarchive.archive.verify import scan_members
 from tests.archive_builder import BuiltArchive, build_archive
@@ -95,7 +96,7 @@ def test_newest_metadata_record_wins(archive: BuiltArchive, tmp_path: Path) -> N
 def test_cli(archive: BuiltArchive, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from newsarchive.crawler.cli import cli
+    from newsarchive.cli.main import cli
 
     url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
     result = CliRunner().invoke(cli, ["reindex", "--home", str(archive.root), "--index-url", url])

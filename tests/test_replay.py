@@ -9,14 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from newsarchive.archive.replay import (
-    ARCHIVED_CSP,
-    ReplayOptions,
-    ReplayServer,
-    normalise_target,
-    parse_timestamp,
-)
-from newsarchive.archive.web.rewrite import rewrite_html
+from newsarchive.archive.lookup import parse_timestamp
+from newsarchive.web.replay import ARCHIVED_CSP, ReplayOptions, ReplayServer, normalise_target
+from newsarchive.web.rewrite import rewrite_html
 from tests.archive_builder import (
     BERICHT_URL,
     CSS_URL,
@@ -167,7 +162,7 @@ def test_no_path_outside_the_archive(server: ReplayServer, path: str) -> None:
 
 
 def test_index_row_pointing_outside_warc_dir_is_refused(fresh: BuiltArchive, fresh_server: ReplayServer) -> None:
-    from newsarchive.archive.index import Capture
+    from newsarchive.archive.models import Capture
 
     archive, server = fresh, fresh_server
     secret = archive.root / "secret.warc.gz"
@@ -218,7 +213,7 @@ def test_cli_serves_on_loopback(archive: BuiltArchive) -> None:
 
 
 def test_pages_escape_everything(fresh: BuiltArchive, fresh_server: ReplayServer) -> None:
-    from newsarchive.archive.index import Article
+    from newsarchive.archive.models import Article
 
     archive, server = fresh, fresh_server
     with archive.index.session() as s:

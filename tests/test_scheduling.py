@@ -28,9 +28,11 @@ from sqlalchemy import select
 
 from newsarchive.archive import runs
 from newsarchive.archive.home import ArchiveHome
-from newsarchive.archive.index import ArchiveIndex, CrawlRun
-from newsarchive.crawler.cli import cli
-from newsarchive.crawler.scheduling import (
+from newsarchive.archive.index import ArchiveIndex
+from newsarchive.archive.models import CrawlRun
+from newsarchive.cli.main import cli
+from newsarchive.crawler.sites import SiteConfig
+from newsarchive.service.scheduler import (
     CrawlJob,
     CrawlScheduler,
     HostLocks,
@@ -39,7 +41,6 @@ from newsarchive.crawler.scheduling import (
     first_run_time,
     make_trigger,
 )
-from newsarchive.crawler.sites import SiteConfig
 from tests.pg import pg_unavailable_reason, temp_pg_database
 
 pytestmark = pytest.mark.timeout(120)
@@ -61,7 +62,8 @@ FAKE_CRAWLER = textwrap.dedent("""
     else:
         signal.signal(signal.SIGINT, lambda *a: interrupted.append(1))
     log("start", schedule_run_id=os.environ.get("NEWSARCHIVE_SCHEDULE_RUN_ID"), argv=sys.argv[1:])
-    from newsarchive.archive.index import Article, ArchiveIndex, Capture
+    from newsarchive.archive.models import Article, Capture
+    from newsarchive.archive.index import ArchiveIndex
 
     index = ArchiveIndex(os.environ["NEWSARCHIVE_INDEX_URL"])
     run = index.start_run("fake", {"schedule_run_id": os.environ.get("NEWSARCHIVE_SCHEDULE_RUN_ID")}, site=site)
@@ -410,7 +412,7 @@ def test_site_without_new_articles_is_flagged_stale(bench: Bench, caplog: pytest
         assert scheduler.execute("a", trigger="once", scheduled_for=None).status == runs.OK
     health = {h.site: h for h in runs.site_health(bench.index(), ["a"], window=3)}
     assert not health["a"].stale  # the first run found the article, the next two re-found it
-    with caplog.at_level("WARNING", logger="newsarchive.crawler.scheduling"):
+    with caplog.at_level("WARNING", logger="newsarchive.service.scheduler"):
         scheduler.execute("a", trigger="once", scheduled_for=None)
     assert runs.site_health(bench.index(), ["a"], window=3)[0].stale  # three runs without a new article
     assert any("a looks stale" in r.getMessage() for r in caplog.records)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from newsarchive.archive.index import Article
+from newsarchive.archive.models import Article
 from newsarchive.archive.search import (
     MARK_END,
     MARK_START,
@@ -133,7 +133,7 @@ def test_postgresql_full_text(pg_archive: BuiltArchive) -> None:
 def test_cli(archive: BuiltArchive) -> None:
     from click.testing import CliRunner
 
-    from newsarchive.crawler.cli import cli
+    from newsarchive.cli.main import cli
 
     result = CliRunner().invoke(cli, ["search", "steel", "--home", str(archive.root)])
     assert result.exit_code == 0 and STORY_URL in result.stdout and "[steel]" in result.stdout

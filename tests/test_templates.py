@@ -8,11 +8,13 @@ from itertools import count
 
 import pytest
 
-from newsarchive.archive import templates
-from newsarchive.archive.index import ArchiveIndex, Article, Capture
-from newsarchive.archive.templates import TemplateModel, fingerprint, load
-from newsarchive.crawler.extraction import extract
+from newsarchive.archive.index import ArchiveIndex
+from newsarchive.archive.models import Article, Capture
 from newsarchive.demo.content import STORIES
+from newsarchive.extract import learning
+from newsarchive.extract.article import extract
+from newsarchive.extract.learning import learn, load, save
+from newsarchive.extract.templates import TemplateEntry, TemplateModel, fingerprint
 from tests.pg import sqlite_and_postgresql_index
 
 HOTLINE = "Unsere Redaktion erreichen Sie werktags von 8 bis 18 Uhr unter der Nummer 0800 123 456."
@@ -58,7 +60,7 @@ def test_generic_filters_alone_keep_the_service_lines():
 
 def test_learned_template_removes_site_chrome_on_later_pages(index):
     archive_site(index)
-    model = TemplateModel.learn(index, "demo", min_pages=3, min_share=0.5)
+    model = learn(index, "demo", min_pages=3, min_share=0.5)
     assert {fingerprint(HOTLINE), fingerprint(DISCLAIMER)} <= model.lines
     story = STORIES[2]
     result = extract(page(story), "https://demo.example/new", template=model)
@@ -70,49 +72,49 @@ def test_learned_template_removes_site_chrome_on_later_pages(index):
 
 def test_no_model_below_min_pages(index):
     archive_site(index)
-    assert not TemplateModel.learn(index, "demo", min_pages=len(STORIES) + 1, min_share=0.1)
+    assert not learn(index, "demo", min_pages=len(STORIES) + 1, min_share=0.1)
 
 
 def test_versions_of_one_article_count_once(index):
     for version in range(4):
         add_article(index, "demo", "https://demo.example/same", f"{STORIES[0].lead[0]}\n{HOTLINE}\nv{version}")
-    assert fingerprint(HOTLINE) not in TemplateModel.learn(index, "demo", min_pages=2, min_share=0.1).lines
+    assert fingerprint(HOTLINE) not in learn(index, "demo", min_pages=2, min_share=0.1).lines
 
 
 def test_wire_copy_on_another_site_is_story_text(index):
     for n in range(3):
         add_article(index, "demo", f"https://demo.example/{n}", f"{WIRE}\n{HOTLINE}\nStory {n} only.")
     add_article(index, "other", "https://other.example/1", f"Eigener Text.\n{WIRE}")
-    model = TemplateModel.learn(index, "demo", min_pages=2, min_share=0.5)
+    model = learn(index, "demo", min_pages=2, min_share=0.5)
     assert fingerprint(HOTLINE) in model.lines
     assert fingerprint(WIRE) not in model.lines
 
 
 def test_line_holding_most_of_the_page_stays():
-    model = TemplateModel("demo", (templates.TemplateEntry(fingerprint(HOTLINE), 9, HOTLINE),))
+    model = TemplateModel("demo", (TemplateEntry(fingerprint(HOTLINE), 9, HOTLINE),))
     assert model.filter(HOTLINE) == HOTLINE
     assert model.filter(f"{HOTLINE}\n{WIRE}\n{DISCLAIMER}") == f"{WIRE}\n{DISCLAIMER}"
 
 
 def test_saved_model_loads_back_and_relearning_keeps_old_lines(index):
     archive_site(index)
-    model = TemplateModel.learn(index, "demo", min_pages=3, min_share=0.5)
-    model.save(index)
+    model = learn(index, "demo", min_pages=3, min_share=0.5)
+    save(index, model)
     loaded = load(index, "demo")
     assert loaded == model and loaded.lines == model.lines and loaded.pages == len(STORIES)
     assert load(index, "nobody").lines == frozenset()
-    assert templates.load_all(index) == {"demo": model}
+    assert learning.load_all(index) == {"demo": model}
     # pages extracted with the model no longer show its lines; a new learn must not forget them
     for n in range(3):
         add_article(index, "demo", f"https://demo.example/later-{n}", loaded.filter(f"Neu {n}.\n{HOTLINE}"))
-    assert model.lines <= TemplateModel.learn(index, "demo", min_pages=3, min_share=0.5).lines
-    assert fingerprint(HOTLINE) in TemplateModel.learn(index, "demo", min_pages=3, min_share=0.9,
+    assert model.lines <= learn(index, "demo", min_pages=3, min_share=0.5).lines
+    assert fingerprint(HOTLINE) in learn(index, "demo", min_pages=3, min_share=0.9,
                                                        fresh=False).lines
 
 
 def test_model_is_picklable_for_worker_processes(index):
     archive_site(index)
-    model = TemplateModel.learn(index, "demo", min_pages=3, min_share=0.5)
+    model = learn(index, "demo", min_pages=3, min_share=0.5)
     clone = pickle.loads(pickle.dumps(model))
     assert clone == model and clone.lines == model.lines
 
@@ -124,7 +126,7 @@ def test_fingerprint_ignores_case_spacing_and_punctuation():
 
 def test_reextraction_applies_the_learned_template(index, tmp_path):
     from newsarchive.archive.warc import HttpExchange, WarcWriter
-    from newsarchive.crawler.reextract import ReextractOptions, reextract
+    from newsarchive.extract.reextract import ReextractOptions, reextract
 
     warcs = tmp_path / "warcs"
     with WarcWriter(warcs) as writer:
@@ -138,7 +140,7 @@ def test_reextraction_applies_the_learned_template(index, tmp_path):
                 warc_offset=rec.ref.offset, warc_length=rec.ref.length))
             index.add_article(Article(capture_id=capture_id, url=url, canonical_url=url, site="demo",
                                       status="ok", text=extract(html, url).text))
-    TemplateModel.learn(index, "demo", min_pages=3, min_share=0.5).save(index)
+    save(index, learn(index, "demo", min_pages=3, min_share=0.5))
     report = reextract(index, warcs, ReextractOptions(sites=("demo",)))
     assert (report.articles, report.changed, report.unreadable) == (len(STORIES), len(STORIES), 0)
     for article, story in zip(index.articles(site="demo"), STORIES, strict=True):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from newsarchive.archive.index import Capture
+from newsarchive.archive.models import Capture
 from newsarchive.archive.verify import digest_matches, scan_members, verify_archive
 from newsarchive.archive.warc import WarcReadError
 from tests.archive_builder import BuiltArchive, build_archive
@@ -106,7 +106,7 @@ def test_missing_file(archive: BuiltArchive, tmp_path: Path) -> None:
 def test_cli_reports_problems_and_exit_status(archive: BuiltArchive) -> None:
     from click.testing import CliRunner
 
-    from newsarchive.crawler.cli import cli
+    from newsarchive.cli.main import cli
 
     runner = CliRunner()
     ok = runner.invoke(cli, ["verify", "--home", str(archive.root)])

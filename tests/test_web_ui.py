@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from newsarchive.archive.replay import ReplayOptions, ReplayServer
+from newsarchive.web.replay import ReplayOptions, ReplayServer
 from tests.archive_builder import BERICHT_URL, STORY_URL, BuiltArchive, build_archive
 
 CHROMIUM = os.environ.get("NEWSARCHIVE_CHROMIUM", "/usr/bin/chromium")

@@ -1,4 +1,6 @@
-"""The archive library: WARC files, the relational index, replay and export.
+"""The archive library: WARC files, the relational index, search, export, reindex and verify.
 
-Nothing here imports Scrapy: replay, export and reindex run without a crawl.
+Nothing here imports Scrapy, the web server, the CLI or the services; optional heavy libraries (datasketch,
+pyarrow, redis) load where they are used, so ``import newsarchive.archive.index`` stays light. All ORM
+models are in :mod:`newsarchive.archive.models`.
 """

@@ -27,36 +27,22 @@ import re
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from typing import TYPE_CHECKING
 
-import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
-from sqlalchemy import Float, ForeignKey, Integer, LargeBinary, String, delete, func, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
-from newsarchive.archive.index import ArchiveIndex, Article, Base, UTCDateTime, utcnow
+from newsarchive.archive.index import ArchiveIndex
+from newsarchive.archive.models import Article, StoryCluster, utcnow
+
+if TYPE_CHECKING:  # datasketch and numpy load only when clustering runs, not with the archive library
+    from datasketch import LeanMinHash, MinHashLSH
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_THRESHOLD = 0.15
 DEFAULT_LSH_THRESHOLD = 0.05
 _WORD = re.compile(r"\w+")
-
-
-class StoryCluster(Base):
-    """The story an ``ok`` article belongs to, and how it got there."""
-
-    __tablename__ = "story_clusters"
-
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
-    story_id: Mapped[int] = mapped_column(Integer, index=True)
-    method: Mapped[str] = mapped_column(String(16))  # first | exact | near | short
-    matched_article_id: Mapped[int | None] = mapped_column(Integer)
-    similarity: Mapped[float] = mapped_column(Float, default=1.0)
-    text_hash: Mapped[str | None] = mapped_column(String(64), index=True)
-    shingles: Mapped[int] = mapped_column(Integer, default=0)
-    signature: Mapped[bytes | None] = mapped_column(LargeBinary)
-    clustered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 @dataclass(frozen=True)
@@ -125,6 +111,8 @@ def shingles(text: str, size: int = 5) -> set[str]:
 
 
 def signature(shingle_set: Iterable[str], options: ClusterOptions) -> LeanMinHash:
+    from datasketch import LeanMinHash, MinHash
+
     mh = MinHash(num_perm=options.num_perm, seed=options.seed, scheme=options.scheme)  # type: ignore[arg-type]
     mh.update_batch([s.encode("utf-8") for s in shingle_set])
     return LeanMinHash(mh)
@@ -157,6 +145,9 @@ class _State:
 
 
 def _decode(blob: bytes, options: ClusterOptions) -> LeanMinHash:
+    import numpy as np
+    from datasketch import LeanMinHash
+
     values = np.frombuffer(blob, dtype=np.uint64)
     if len(values) != options.num_perm:
         raise SignatureMismatch(f"stored signatures have {len(values)} permutations, options say "
@@ -165,6 +156,8 @@ def _decode(blob: bytes, options: ClusterOptions) -> LeanMinHash:
 
 
 def _load_state(session: Session, options: ClusterOptions) -> _State:
+    from datasketch import MinHashLSH
+
     state = _State(options, MinHashLSH(threshold=options.lsh_threshold, num_perm=options.num_perm))
     stmt = select(StoryCluster).order_by(StoryCluster.article_id).execution_options(yield_per=2000)
     for row in session.scalars(stmt):
@@ -179,7 +172,7 @@ def _place(state: _State, article_id: int, text: str, text_hash: str | None) -> 
     sig = signature(shingle_set, options) if len(shingle_set) >= options.min_shingles else None
     row = StoryCluster(article_id=article_id, story_id=article_id, method="first", similarity=1.0,
                        text_hash=text_hash, shingles=len(shingle_set),
-                       signature=sig.hashvalues.astype(np.uint64).tobytes() if sig is not None else None,
+                       signature=sig.hashvalues.astype("<u8").tobytes() if sig is not None else None,
                        clustered_at=utcnow())
     if text_hash and text_hash in state.by_hash:
         row.story_id, row.method = state.by_hash[text_hash], "exact"

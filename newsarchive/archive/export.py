@@ -29,8 +29,9 @@ from sqlalchemy import Select, String, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from newsarchive.archive.datacard import COLUMN_NAMES, SCHEMA, CardCounts, CardData, ShardInfo, render_card
-from newsarchive.archive.dedup import ClusterOptions, StoryCluster, cluster_articles
-from newsarchive.archive.index import ArchiveIndex, Article, Capture, redact, utcnow
+from newsarchive.archive.dedup import ClusterOptions, cluster_articles
+from newsarchive.archive.index import ArchiveIndex, redact
+from newsarchive.archive.models import Article, Capture, StoryCluster, utcnow
 from newsarchive.archive.warccopy import WarcCopier
 
 logger = logging.getLogger(__name__)

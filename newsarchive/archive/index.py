@@ -10,167 +10,22 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
-    BigInteger,
-    DateTime,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
     create_engine,
     event,
     func,
     select,
 )
-from sqlalchemy import (
-    Index as SqlIndex,
-)
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import Session, sessionmaker
 
-from newsarchive.archive.warc import WarcRef
+from newsarchive.archive.models import Article, Capture, CrawlRun, FetchFailure, utcnow
 
 logger = logging.getLogger(__name__)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on every backend (SQLite stores naive values)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class CrawlRun(Base):
-    __tablename__ = "crawl_runs"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(32), default="running")
-    spider: Mapped[str] = mapped_column(String(64), default="")
-    site: Mapped[str | None] = mapped_column(String(255))
-    args: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    pages: Mapped[int] = mapped_column(Integer, default=0)
-    articles: Mapped[int] = mapped_column(Integer, default=0)
-    errors: Mapped[int] = mapped_column(Integer, default=0)
-    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-
-
-class Capture(Base):
-    """One archived HTTP response (or revisit) and where its record is."""
-
-    __tablename__ = "captures"
-    __table_args__ = (
-        SqlIndex("ix_captures_url_time", "url", "fetched_at"),
-        SqlIndex("ix_captures_canonical", "canonical_url", "fetched_at"),
-        SqlIndex("ix_captures_digest", "payload_digest"),
-        SqlIndex("ix_captures_key", "url_key", "fetched_at"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
-    url: Mapped[str] = mapped_column(Text)
-    canonical_url: Mapped[str] = mapped_column(Text)
-    url_key: Mapped[str] = mapped_column(Text, default="")  # folds http/https, www, tracking params
-    host: Mapped[str] = mapped_column(String(255), index=True)
-    method: Mapped[str] = mapped_column(String(16), default="GET")
-    status: Mapped[int] = mapped_column(Integer)
-    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    content_type: Mapped[str | None] = mapped_column(String(255))
-    content_length: Mapped[int | None] = mapped_column(BigInteger)
-    payload_digest: Mapped[str] = mapped_column(String(64))
-    record_type: Mapped[str] = mapped_column(String(16), default="response")
-    record_id: Mapped[str] = mapped_column(String(64), unique=True)
-    warc_file: Mapped[str] = mapped_column(String(255))
-    warc_offset: Mapped[int] = mapped_column(BigInteger)
-    warc_length: Mapped[int] = mapped_column(BigInteger)
-    request_record_id: Mapped[str | None] = mapped_column(String(64))
-    refers_to_record_id: Mapped[str | None] = mapped_column(String(64))
-    etag: Mapped[str | None] = mapped_column(String(255))
-    last_modified: Mapped[str | None] = mapped_column(String(64))
-    location: Mapped[str | None] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(String(16), default="page")
-
-    article: Mapped[Article | None] = relationship(back_populates="capture", uselist=False)
-
-    @property
-    def warc_ref(self) -> WarcRef:
-        return WarcRef(self.warc_file, self.warc_offset, self.warc_length)
-
-
-class Article(Base):
-    """What extraction made of one capture. ``status`` is ``ok`` or ``failed`` (``reason`` says why)."""
-
-    __tablename__ = "articles"
-    __table_args__ = (
-        SqlIndex("ix_articles_canonical", "canonical_url"),
-        SqlIndex("ix_articles_site_published", "site", "published"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"), unique=True)
-    url: Mapped[str] = mapped_column(Text)
-    canonical_url: Mapped[str] = mapped_column(Text)
-    site: Mapped[str] = mapped_column(String(255), default="")
-    status: Mapped[str] = mapped_column(String(16), default="ok")
-    reason: Mapped[str | None] = mapped_column(Text)
-    title: Mapped[str | None] = mapped_column(Text)
-    author: Mapped[str | None] = mapped_column(Text)
-    published: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    modified: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    date_source: Mapped[str | None] = mapped_column(String(64))
-    language: Mapped[str | None] = mapped_column(String(16))
-    section: Mapped[str | None] = mapped_column(Text)
-    description: Mapped[str | None] = mapped_column(Text)
-    text: Mapped[str] = mapped_column(Text, default="")
-    word_count: Mapped[int] = mapped_column(Integer, default=0)
-    text_hash: Mapped[str | None] = mapped_column(String(64), index=True)
-    extractor: Mapped[str] = mapped_column(String(64), default="")
-    extractor_version: Mapped[str] = mapped_column(String(64), default="")
-    metadata_record_id: Mapped[str | None] = mapped_column(String(64))
-    extracted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    capture: Mapped[Capture] = relationship(back_populates="article")
-
-
-class FetchFailure(Base):
-    """A request that got no response at all (DNS, refused, timeout): nothing to archive, but not lost."""
-
-    __tablename__ = "fetch_failures"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
-    url: Mapped[str] = mapped_column(Text)
-    reason: Mapped[str] = mapped_column(Text)
-    failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class IndexUnavailable(Exception):
@@ -417,8 +272,3 @@ class ArchiveIndex:
                 first_fetch=s.scalar(select(func.min(Capture.fetched_at))),
                 last_fetch=s.scalar(select(func.max(Capture.fetched_at))),
             )
-
-
-from newsarchive.archive import dedup as _dedup  # noqa: E402,F401  (registers story_clusters on Base)
-from newsarchive.archive import runs as _runs  # noqa: E402,F401  (registers schedule_runs on Base)
-from newsarchive.archive import templates as _templates  # noqa: E402,F401

@@ -25,7 +25,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from newsarchive.archive.index import ArchiveIndex, Article, Capture
+from newsarchive.archive.index import ArchiveIndex
+from newsarchive.archive.models import Article, Capture
 from newsarchive.archive.urls import canonicalize, host_of, url_key
 from newsarchive.archive.warc import (
     OPEN_SUFFIX,

@@ -23,15 +23,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, func, select
-from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
 
-from newsarchive.archive.index import ArchiveIndex, Article, Base, Capture, CrawlRun, UTCDateTime, utcnow
+from newsarchive.archive.index import ArchiveIndex
+from newsarchive.archive.models import SCHEDULE_RUNNING, Article, Capture, CrawlRun, ScheduleRun, utcnow
 
 DEFAULT_HEALTH_WINDOW = 3
 
 # schedule_runs.status values
-RUNNING = "running"
+RUNNING = SCHEDULE_RUNNING
 OK = "ok"
 FAILED = "failed"      # the crawl exited non-zero on its own
 STOPPED = "stopped"    # stopped by the scheduler's shutdown, exited after SIGINT
@@ -39,26 +40,6 @@ KILLED = "killed"      # did not stop within the grace period and was killed
 ERROR = "error"        # could not be started at all (e.g. executable missing)
 ENDED = (OK, FAILED, STOPPED, KILLED, ERROR)
 INTERRUPTED = (STOPPED, KILLED, "shutdown")  # not evidence for health: the run was cut short on purpose
-
-
-class ScheduleRun(Base):
-    """One crawl subprocess launched by the scheduler."""
-
-    __tablename__ = "schedule_runs"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    job_id: Mapped[str] = mapped_column(String(255))
-    site: Mapped[str] = mapped_column(String(255), index=True)
-    trigger: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled | once
-    scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(16), default=RUNNING)
-    exit_code: Mapped[int | None] = mapped_column(Integer)
-    pid: Mapped[int | None] = mapped_column(Integer)
-    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
-    log_path: Mapped[str | None] = mapped_column(Text)
-    detail: Mapped[str | None] = mapped_column(Text)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, column, func, literal_column, select, table, text
 from sqlalchemy.engine import Engine
 
-from newsarchive.archive.index import ArchiveIndex, Article
+from newsarchive.archive.index import ArchiveIndex
+from newsarchive.archive.models import Article
 
 logger = logging.getLogger(__name__)
 

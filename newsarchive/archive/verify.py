@@ -18,7 +18,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from newsarchive.archive.index import ArchiveIndex, Article, Capture
+from newsarchive.archive.index import ArchiveIndex
+from newsarchive.archive.models import Article, Capture
 from newsarchive.archive.warc import OPEN_SUFFIX, WARC_SUFFIX, WarcReadError
 
 logger = logging.getLogger(__name__)

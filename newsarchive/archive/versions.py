@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from newsarchive.archive.index import Article
+from newsarchive.archive.models import Article
 
 
 def text_diff(old: Article, new: Article) -> str:

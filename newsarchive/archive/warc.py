@@ -38,6 +38,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from newsarchive import __version__
+from newsarchive.archive.models import WarcRef
 
 logger = logging.getLogger(__name__)
 
@@ -48,15 +49,6 @@ REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-d
 REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 
 Headers = Sequence[tuple[str, str]]
-
-
-@dataclass(frozen=True)
-class WarcRef:
-    """Where one record lives: ``path`` is the file name relative to the WARC directory."""
-
-    path: str
-    offset: int
-    length: int
 
 
 @dataclass(frozen=True)

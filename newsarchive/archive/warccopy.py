@@ -22,7 +22,8 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.warcwriter import WARCWriter
 
 from newsarchive import __version__
-from newsarchive.archive.index import ArchiveIndex, Capture
+from newsarchive.archive.index import ArchiveIndex
+from newsarchive.archive.models import Capture
 from newsarchive.archive.warc import OPEN_SUFFIX, WARC_SUFFIX, WarcReadError, WarcRef, iter_records, warc_date
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class WarcCopier:
         self._write_warcinfo()
 
     def _write_warcinfo(self) -> None:
-        from newsarchive.archive.index import utcnow
+        from newsarchive.archive.models import utcnow
 
         writer = WARCWriter(self._out, gzip=True, warc_version="1.1")
         record = writer.create_warcinfo_record(self.out_path.name, {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from newsarchive.crawler.extraction import Extraction
 from newsarchive.crawler.session import CaptureInfo
+from newsarchive.extract.article import Extraction
 
 
 @dataclass

@@ -16,7 +16,8 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
 
-from newsarchive.archive.index import Capture, PriorCapture
+from newsarchive.archive.index import PriorCapture
+from newsarchive.archive.models import Capture
 from newsarchive.archive.urls import canonicalize, host_of, url_key
 from newsarchive.archive.warc import (
     REVISIT_IDENTICAL,

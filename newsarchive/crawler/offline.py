@@ -26,7 +26,7 @@ from scrapy.responsetypes import responsetypes
 
 from newsarchive.archive.home import ArchiveHome
 from newsarchive.archive.index import ArchiveIndex, IndexUnavailable
-from newsarchive.archive.replay import ArchiveLookup, NotArchived, parse_timestamp
+from newsarchive.archive.lookup import ArchiveLookup, NotArchived, parse_timestamp
 from newsarchive.archive.warc import StoredRecord
 from newsarchive.crawler.middlewares import META_SKIP
 

@@ -13,11 +13,11 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from newsarchive.archive.index import Article
-from newsarchive.archive.templates import TemplateModel
-from newsarchive.crawler.extraction import Extraction, ExtractOptions, extract, failed
 from newsarchive.crawler.items import ArticleItem
 from newsarchive.crawler.session import ArchiveSession
+from newsarchive.extract.article import Extraction, ExtractOptions, extract, failed
+from newsarchive.extract.records import ArticleSource, article_row
+from newsarchive.extract.templates import TemplateModel
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class ExtractionPipeline:
 
     def _load_templates(self) -> dict[str, TemplateModel]:
         """Each crawled site's learned template (what recurs on its pages is chrome), from the index."""
-        from newsarchive.archive.templates import load
+        from newsarchive.extract.learning import load
 
         index = ArchiveSession.of(self.crawler).index
         sites = [s.name for s in getattr(self.crawler.spider, "sites", ())]
@@ -125,11 +125,11 @@ class IndexPipeline:
             logger.exception("could not cluster the new articles into stories")
         if not self.learn_templates:
             return
-        from newsarchive.archive.templates import TemplateModel
+        from newsarchive.extract.learning import learn, save
 
         for site in getattr(self.session.crawler.spider, "sites", ()):
             try:
-                TemplateModel.learn(self.session.index, site.name).save(self.session.index)
+                save(self.session.index, learn(self.session.index, site.name))
             except Exception:  # learning is an optimisation; it must never lose the crawl's results
                 logger.exception("could not learn the template of %s", site.name)
 
@@ -141,34 +141,7 @@ class IndexPipeline:
             _ref, meta_id = self.session.writer.write_metadata(
                 item.url, item.capture.record_id, {**result.as_record(), "newsarchive_site": item.site},
                 moment=item.capture.fetched_at)
-        self.session.index.add_article(article_row(item, result, meta_id))
+        self.session.index.add_article(article_row(result, ArticleSource(item.capture.capture_id, item.url, item.site,
+                                                                    item.capture.fetched_at), meta_id))
         self.stats.inc_value("newsarchive/articles" if result.ok else "newsarchive/articles/failed")
         return item
-
-
-def article_row(item: ArticleItem, result: Extraction, metadata_record_id: str | None) -> Article:
-    from newsarchive.archive.urls import canonicalize
-
-    return Article(
-        capture_id=item.capture.capture_id,
-        url=item.url,
-        canonical_url=canonicalize(result.canonical_url or item.url),
-        site=item.site,
-        status=result.status,
-        reason=result.reason,
-        title=result.title,
-        author=result.author,
-        published=result.published,
-        modified=result.modified,
-        date_source=result.date_source,
-        language=result.language,
-        section=result.section,
-        description=result.description,
-        text=result.text,
-        word_count=result.word_count,
-        text_hash=result.text_hash if result.text else None,
-        extractor=result.extractor,
-        extractor_version=result.extractor_version,
-        metadata_record_id=metadata_record_id,
-        fetched_at=item.capture.fetched_at,
-    )

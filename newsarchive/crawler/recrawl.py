@@ -9,13 +9,27 @@ refetched. Refetches are conditional GETs (ETag / Last-Modified of the last capt
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from newsarchive.archive.index import PriorCapture
-from newsarchive.crawler.sites import parse_interval
 
 DEFAULT_DECAY = ("1h", "6h", "1d", "3d", "7d")
+_INTERVAL = re.compile(r"(\d+)\s*([smhdw])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_interval(spec: str) -> timedelta:
+    """``"45m"``, ``"6h"``, ``"1d"``, ``"1h30m"`` (units s, m, h, d, w) as a timedelta; ValueError otherwise."""
+    text = spec.strip().lower()
+    parts = _INTERVAL.findall(text)
+    if not parts or _INTERVAL.sub("", text).strip():
+        raise ValueError(f"{spec!r} is not an interval")
+    seconds = sum(int(n) * _UNIT_SECONDS[unit] for n, unit in parts)
+    if seconds <= 0:
+        raise ValueError(f"{spec!r}: an interval must be longer than zero")
+    return timedelta(seconds=seconds)
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,11 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from newsarchive.crawler.recrawl import RecrawlPolicy, parse_interval
 
 
 class SitesConfigError(ValueError):
@@ -45,6 +46,16 @@ class SiteConfig:
     depth: int = 2
     schedule: str | None = None
     recrawl: str = "never"
+    # page requisites (stylesheets, images, fonts, scripts) archived with each article page
+    requisites: bool = True
+    requisite_hosts: tuple[str, ...] = ()  # third-party hosts (CDNs) requisites may come from
+    render: bool = False  # render pages in headless Chromium (scrapy-playwright) and archive what they load
+    # per-site politeness and request settings (None / empty: the crawl's settings)
+    download_delay: float | None = None
+    concurrency: int | None = None  # concurrent requests per host of this site
+    user_agent: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    proxy: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -107,6 +118,31 @@ def _site(name: str, table: dict[str, Any], defaults: dict[str, Any], where: str
             values[key] = check_schedule(value, place)
         elif key == "recrawl":
             values[key] = check_recrawl(value, place)
+        elif key in ("requisites", "render"):
+            if not isinstance(value, bool):
+                raise SitesConfigError(f"{place}: must be true or false")
+            values[key] = value
+        elif key == "requisite_hosts":
+            if not isinstance(value, list):
+                raise SitesConfigError(f"{place}: must be a list")
+            values[key] = tuple(v if isinstance(v, str) and v else _bad(place) for v in value)
+        elif key == "download_delay":
+            if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+                raise SitesConfigError(f"{place}: must be a number of seconds >= 0")
+            values[key] = float(value)
+        elif key == "concurrency":
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise SitesConfigError(f"{place}: must be a whole number >= 1")
+            values[key] = value
+        elif key in ("user_agent", "proxy"):
+            if not isinstance(value, str) or not value.strip():
+                raise SitesConfigError(f"{place}: must be a non-empty string")
+            values[key] = value.strip()
+        elif key == "headers":
+            if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                      for k, v in value.items()):
+                raise SitesConfigError(f"{place}: must be a table of header names to strings")
+            values[key] = tuple(value.items())
         elif key in _KNOWN:
             values[key] = value
         else:
@@ -114,22 +150,6 @@ def _site(name: str, table: dict[str, Any], defaults: dict[str, Any], where: str
     if not (values.get("start_urls") or values.get("feeds") or values.get("sitemaps")):
         raise SitesConfigError(f"{where}: needs at least one of start_urls, feeds, sitemaps")
     return SiteConfig(name=name, extra=extra, **values)
-
-
-_INTERVAL = re.compile(r"(\d+)\s*([smhdw])")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_interval(spec: str) -> timedelta:
-    """``"45m"``, ``"6h"``, ``"1d"``, ``"1h30m"`` (units s, m, h, d, w) as a timedelta; ValueError otherwise."""
-    text = spec.strip().lower()
-    parts = _INTERVAL.findall(text)
-    if not parts or _INTERVAL.sub("", text).strip():
-        raise ValueError(f"{spec!r} is not an interval")
-    seconds = sum(int(n) * _UNIT_SECONDS[unit] for n, unit in parts)
-    if seconds <= 0:
-        raise ValueError(f"{spec!r}: an interval must be longer than zero")
-    return timedelta(seconds=seconds)
 
 
 def check_schedule(value: object, place: str) -> str:
@@ -155,8 +175,6 @@ def check_schedule(value: object, place: str) -> str:
 
 def check_recrawl(value: object, place: str) -> str:
     """never, always, an interval ("6h") or decay[:ages]; see newsarchive.crawler.recrawl."""
-    from newsarchive.crawler.recrawl import RecrawlPolicy
-
     if not isinstance(value, str):
         raise SitesConfigError(f"{place}: must be a string")
     try:

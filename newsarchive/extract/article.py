@@ -6,11 +6,11 @@ carries ``status="failed"`` and a ``reason`` (``empty``, ``not-html``, ``parse-e
 
 1. parse once (lxml via trafilatura), read the metadata from the untouched tree (:func:`page_metadata`);
 2. drop generic page furniture from a copy of the tree and join a split article
-   (:func:`newsarchive.crawler.chrome.clean_tree`);
+   (:func:`newsarchive.extract.chrome.clean_tree`);
 3. trafilatura (comments off) on the cleaned tree twice: a precision pass, plus the full sentences a recall
-   pass has between lines both agree on (:func:`~newsarchive.crawler.chrome.merge_passes`); then line
+   pass has between lines both agree on (:func:`~newsarchive.extract.chrome.merge_passes`); then line
    filters (headline, furniture phrases, datelines, a second copy of the body) and, when given, the site's
-   learned template (:mod:`newsarchive.archive.templates`);
+   learned template (:mod:`newsarchive.extract.templates`);
 4. guard against over-cleaning: when the result is implausibly short, fall back to trafilatura on the
    untouched page and readability-lxml, keeping the longer of the two (``extra["method"]`` says which).
 
@@ -34,10 +34,10 @@ import trafilatura
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
-from newsarchive.crawler import chrome
+from newsarchive.extract import chrome
 
 if TYPE_CHECKING:
-    from newsarchive.archive.templates import TemplateModel
+    from newsarchive.extract.templates import TemplateModel
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +82,11 @@ class Extraction:
     extractor_version: str = EXTRACTOR_VERSION
     authors: tuple[str, ...] = ()
     modified_source: str | None = None
+    agencies: tuple[str, ...] = ()  # news agencies credited (dpa, AFP, Reuters, APA), apart from the authors
+    image_url: str | None = None  # the lead image (og:image / JSON-LD image), absolute
+    tags: tuple[str, ...] = ()  # keywords / tags the page declares
+    paywalled: bool | None = None  # True when the page declares isAccessibleForFree=false; None: not declared
+    markdown: str = ""  # the body with headings, paragraphs and lists kept, as Markdown
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -103,6 +108,8 @@ class Extraction:
             if data[key] is not None:
                 data[key] = data[key].isoformat()
         data["authors"] = list(self.authors)
+        data["agencies"] = list(self.agencies)
+        data["tags"] = list(self.tags)
         data["word_count"] = self.word_count
         data["text_hash"] = self.text_hash
         return data

@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from newsarchive.archive.index import ArchiveIndex, Article, Capture
+from newsarchive.archive.index import ArchiveIndex
+from newsarchive.archive.models import Article, Capture
 from newsarchive.archive.search import MARK_END, MARK_START, SearchQuery, facets, search_articles
-from newsarchive.archive.web.rewrite import archive_path
+from newsarchive.web.rewrite import archive_path
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -70,7 +70,8 @@ def crawl_settings(home: ArchiveHome, options: CrawlOptions) -> Settings:
 
 def run_crawl(sites: list[SiteConfig], home: ArchiveHome, options: CrawlOptions | None = None) -> CrawlResult:
     """Crawl ``sites`` into ``home``; blocks until the crawl ends. Raises IndexUnavailable before starting."""
-    from newsarchive.archive.index import ArchiveIndex, FetchFailure
+    from newsarchive.archive.index import ArchiveIndex
+    from newsarchive.archive.models import FetchFailure
     from newsarchive.spiders.news import SPIDERS
 
     options = options or CrawlOptions()
@@ -99,7 +100,7 @@ def run_crawl(sites: list[SiteConfig], home: ArchiveHome, options: CrawlOptions 
     return CrawlResult(run_id, str(stats.get("finish_reason", "unknown")), stats, failures)
 
 
-# -- several local worker processes on one Redis crawl (see newsarchive.crawler.distributed) --------------
+# -- several local worker processes on one Redis crawl (see newsarchive.crawler.frontier) --------------
 @dataclass(frozen=True)
 class WorkerExit:
     """How one worker process ended and what it reported (``--result-json``)."""
@@ -133,7 +134,7 @@ def run_local_workers(worker_argv: list[str], workers: list[str], home: ArchiveH
 
     from newsarchive.archive.index import ArchiveIndex
     from newsarchive.archive.warc import recover_open_files
-    from newsarchive.crawler.distributed import connect, reset_crawl
+    from newsarchive.crawler.frontier import connect, reset_crawl
 
     home.ensure()
     ArchiveIndex(home.index_url).close()

@@ -74,8 +74,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from newsarchive.archive import runs
 from newsarchive.archive.home import ArchiveHome
-from newsarchive.archive.index import ArchiveIndex, IndexUnavailable, utcnow
-from newsarchive.crawler.sites import SiteConfig, SitesConfigError, check_schedule, parse_interval
+from newsarchive.archive.index import ArchiveIndex, IndexUnavailable
+from newsarchive.archive.models import utcnow
+from newsarchive.crawler.recrawl import parse_interval
+from newsarchive.crawler.sites import SiteConfig, SitesConfigError, check_schedule
 
 logger = logging.getLogger(__name__)
 

@@ -151,7 +151,7 @@ def distributed_settings(options: DistributedOptions) -> dict[str, Any]:
     worker = check_worker_id(options.resolved_worker())
     base = f"{options.prefix}:crawl:{options.crawl}"
     return {
-        "SCHEDULER": "newsarchive.crawler.distributed.RedisScheduler",
+        "SCHEDULER": "newsarchive.crawler.frontier.RedisScheduler",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
         "SCHEDULER_QUEUE_KEY": f"{base}:requests",
@@ -165,9 +165,9 @@ def distributed_settings(options: DistributedOptions) -> dict[str, Any]:
         "NEWSARCHIVE_REDIS_PREFIX": options.prefix,
         "NEWSARCHIVE_REDIS_HEARTBEAT_TTL": options.heartbeat_ttl,
         "NEWSARCHIVE_WORKER_ID": worker,
-        "DOWNLOAD_HANDLERS": {"http": "newsarchive.crawler.distributed.PoliteHTTPDownloadHandler",
-                              "https": "newsarchive.crawler.distributed.PoliteHTTPDownloadHandler"},
-        "SPIDER_MIDDLEWARES": {"newsarchive.crawler.distributed.LeaderStartMiddleware": 10},
+        "DOWNLOAD_HANDLERS": {"http": "newsarchive.crawler.frontier.PoliteHTTPDownloadHandler",
+                              "https": "newsarchive.crawler.frontier.PoliteHTTPDownloadHandler"},
+        "SPIDER_MIDDLEWARES": {"newsarchive.crawler.frontier.LeaderStartMiddleware": 10},
     }
 
 
@@ -504,81 +504,3 @@ async def _sleep(seconds: float) -> None:
     from twisted.internet import reactor  # imported late: the crawler process installs the asyncio reactor
 
     await maybe_deferred_to_future(task.deferLater(reactor, seconds, lambda: None))
-
-
-MERGED_DICTS = ("DOWNLOAD_HANDLERS", "SPIDER_MIDDLEWARES", "DOWNLOADER_MIDDLEWARES", "EXTENSIONS")
-
-
-def project_settings() -> Any:
-    """newsarchive.settings with environment overrides (NEWSARCHIVE_REDIS_PREFIX, ...)."""
-    from scrapy.settings import Settings
-
-    project = Settings()
-    project.setmodule("newsarchive.settings", priority="project")
-    return project
-
-
-def worker_settings(options: DistributedOptions, overrides: dict[str, Any]) -> dict[str, Any]:
-    """:func:`distributed_settings` merged over the project's component dicts, then the user's overrides."""
-    project = project_settings()
-    merged = dict(distributed_settings(options))
-    for name in MERGED_DICTS:
-        if name in merged:
-            merged[name] = {**project.getdict(name), **merged[name]}
-    return {**merged, **overrides}
-
-
-def run_worker(sites: list[Any], home: Any, *, spider: str, log_level: str, overrides: dict[str, Any],
-               redis_url: str, crawl: str, worker_id: str | None, result_json: str | None = None) -> dict[str, Any]:
-    """Run this process as one worker of ``crawl`` until the crawl is done; returns (and writes) a summary."""
-    import json
-    from pathlib import Path
-
-    from newsarchive.crawler.runner import CrawlOptions, run_crawl
-
-    connect(redis_url)  # one clear line before the reactor starts
-    project = project_settings()
-    options = DistributedOptions(
-        redis_url, crawl=crawl, worker_id=worker_id or "",
-        prefix=str(overrides.get("NEWSARCHIVE_REDIS_PREFIX") or project.get("NEWSARCHIVE_REDIS_PREFIX")),
-        heartbeat_ttl=float(overrides.get("NEWSARCHIVE_REDIS_HEARTBEAT_TTL")
-                            or project.getfloat("NEWSARCHIVE_REDIS_HEARTBEAT_TTL")))
-    settings = worker_settings(options, overrides)
-    started = time.monotonic()
-    result = run_crawl(sites, home, CrawlOptions(spider=spider, log_level=log_level, settings=settings))
-    summary = {"worker": settings["NEWSARCHIVE_WORKER_ID"], "run_id": result.run_id, "reason": result.reason,
-               "pages": result.pages, "articles": result.articles, "failures": len(result.failures),
-               "seconds": time.monotonic() - started,
-               "max_rss": int(result.stats.get("newsarchive/worker/max_rss", max_rss_bytes())),
-               "recovered": int(result.stats.get("newsarchive/distributed/recovered", 0)),
-               "leader": bool(result.stats.get("newsarchive/distributed/leader"))}
-    if result_json:
-        Path(result_json).write_text(json.dumps(summary), encoding="utf-8")
-    return summary
-
-
-def local_worker_ids(count: int) -> list[str]:
-    return [f"{default_worker_id()}-w{i}" for i in range(1, count + 1)]
-
-
-def crawl_with_local_workers(worker_argv: list[str], home: Any, *, workers: int, redis_url: str) -> bool:
-    """``newsarchive crawl --workers N``: N worker processes on a fresh crawl; prints a summary. True if any page."""
-    import click
-
-    from newsarchive.crawler.runner import run_local_workers
-
-    connect(redis_url)
-    crawl = f"local-{uuid.uuid4().hex[:12]}"
-    click.echo(f"crawl {crawl}: {workers} workers, queue in {redis_url}, index {home.index_url.split('@')[-1]}",
-               err=True)
-    prefix = str(project_settings().get("NEWSARCHIVE_REDIS_PREFIX"))
-    exits = run_local_workers(worker_argv, local_worker_ids(workers), home, redis_url=redis_url, crawl=crawl,
-                              prefix=prefix)
-    for done in exits:
-        r = done.result
-        click.echo(f"worker {done.worker}: exit {done.exit_code}, {done.pages} pages, {done.articles} articles, "
-                   f"run {r.get('run_id')}, peak RSS {int(r.get('max_rss', 0)) / 2**20:.0f} MiB")
-    pages, articles = sum(d.pages for d in exits), sum(d.articles for d in exits)
-    click.echo(f"{pages} pages archived, {articles} articles indexed by {workers} workers")
-    click.echo(f"archive: {home.root}  index: {home.index_url.split('@')[-1]}")
-    return pages > 0

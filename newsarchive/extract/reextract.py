@@ -2,7 +2,7 @@
 
 For every article row (optionally of some sites) the archived response is read by offset (a revisit
 resolves to its original), its Content-Encoding undone and its charset decoded as the crawl did, and
-:func:`newsarchive.crawler.extraction.extract` runs again. The row is updated in place and records the
+:func:`newsarchive.extract.article.extract` runs again. The row is updated in place and records the
 extractor and version used; the new fields are also appended to the WARCs as a ``metadata`` record, so the
 WARCs stay the source of truth (``reindex`` keeps the newest metadata record of a capture).
 """
@@ -18,17 +18,20 @@ from pathlib import Path
 from sqlalchemy import select
 
 from newsarchive.archive.charset import decode_html
-from newsarchive.archive.index import ArchiveIndex, Article, Capture
-from newsarchive.archive.replay import ArchiveLookup, NotArchived
-from newsarchive.archive.templates import TemplateModel
-from newsarchive.archive.templates import load as load_template
+from newsarchive.archive.index import ArchiveIndex
+from newsarchive.archive.lookup import ArchiveLookup, NotArchived
+from newsarchive.archive.models import Article, Capture
 from newsarchive.archive.warc import WarcWriter, WarcWriterOptions, decoded_body
-from newsarchive.crawler.extraction import EXTRACTOR_VERSION, Extraction, ExtractOptions, extract
+from newsarchive.extract.article import EXTRACTOR_VERSION, Extraction, ExtractOptions, extract
+from newsarchive.extract.learning import load as load_template
+from newsarchive.extract.records import ArticleSource, article_row
+from newsarchive.extract.templates import TemplateModel
 
 logger = logging.getLogger(__name__)
 
-_COPIED = ("canonical_url", "status", "reason", "title", "author", "published", "modified", "date_source",
-           "language", "section", "description", "text", "word_count", "text_hash", "extractor", "extractor_version")
+_COPIED = ("canonical_url", "status", "reason", "title", "author", "authors", "agencies", "image_url", "tags",
+           "paywalled", "markdown", "published", "modified", "date_source", "language", "section", "description",
+           "text", "word_count", "text_hash", "extractor", "extractor_version")
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ class ReextractOptions:
     extract_options: ExtractOptions = field(default_factory=ExtractOptions)
     write_warc: bool = True  # append the new fields as WARC metadata records (prefix ``newsarchive-reextract``)
     limit: int | None = None
-    templates: bool = True  # apply each site's learned template (newsarchive.archive.templates)
+    templates: bool = True  # apply each site's learned template (newsarchive.extract.learning)
 
 
 @dataclass
@@ -59,12 +62,8 @@ def archived_html(lookup: ArchiveLookup, capture: Capture) -> str:
 
 def _apply(article: Article, result: Extraction) -> bool:
     """Copy the new fields onto the row; True when anything the reader sees changed."""
-    from newsarchive.crawler.items import ArticleItem
-    from newsarchive.crawler.pipelines import article_row
-    from newsarchive.crawler.session import CaptureInfo
-
-    info = CaptureInfo(article.capture_id, "", "", article.fetched_at or datetime.now(UTC), 200)
-    fresh = article_row(ArticleItem(article.url, info, "", article.site), result, None)
+    source = ArticleSource(article.capture_id, article.url, article.site, article.fetched_at or datetime.now(UTC))
+    fresh = article_row(result, source, None)
     before = (article.status, article.title, article.text, article.published, article.language, article.author)
     for name in _COPIED:
         setattr(article, name, getattr(fresh, name))

@@ -1,0 +1,1 @@
+"""The ``newsarchive`` command line: one module per command group, each command a thin wrapper."""

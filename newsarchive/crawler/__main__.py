@@ -1,3 +1,0 @@
-from newsarchive.crawler.cli import main
-
-main()
