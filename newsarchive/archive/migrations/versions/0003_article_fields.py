@@ -11,7 +11,7 @@ Create Date: 2026-11-29 12:08:44.772987
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -22,7 +22,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-ARTICLE_COLUMNS = (
+ARTICLE_COLUMNS: tuple[tuple[str, Callable[[], sa.Column]], ...] = (
     ("authors", lambda: sa.Column("authors", sa.JSON(), nullable=False, server_default=sa.text("'[]'"))),
     ("agencies", lambda: sa.Column("agencies", sa.JSON(), nullable=False, server_default=sa.text("'[]'"))),
     ("image_url", lambda: sa.Column("image_url", sa.Text(), nullable=True)),
@@ -32,11 +32,11 @@ ARTICLE_COLUMNS = (
 )
 
 
-def _missing(table: str, columns: tuple[tuple[str, object], ...]) -> list[sa.Column]:
+def _missing(table: str, columns: tuple[tuple[str, Callable[[], sa.Column]], ...]) -> list[sa.Column]:
     """The columns ``table`` lacks. A database adopted from before migrations may have had baseline tables
     created from newer models (schema._adopt), which already hold these columns."""
     have = {c["name"] for c in sa.inspect(op.get_bind()).get_columns(table)}
-    return [make() for name, make in columns if name not in have]  # type: ignore[operator]
+    return [make() for name, make in columns if name not in have]
 
 
 def upgrade() -> None:
