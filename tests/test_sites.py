@@ -63,3 +63,29 @@ def test_missing_file_and_unknown_site(tmp_path: Path) -> None:
 def test_from_urls_rejects_non_http() -> None:
     with pytest.raises(SitesConfigError):
         SiteConfig.from_urls(["file:///etc/passwd"])
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[sites.a]\nstart_urls = ['http://x/']\nexclude_patern = 'x'",
+         r"\[sites.a\]: unknown key 'exclude_patern' \(did you mean \"exclude_pattern\"\?\)"),
+        ("[defaults]\nmax_page = 3\n[sites.a]\nstart_urls = ['http://x/']",
+         r"\[defaults\]: unknown key 'max_page' \(did you mean \"max_pages\"\?\)"),
+        ("[site.a]\nstart_urls = ['http://x/']", r"top level: unknown key 'site' \(did you mean \"sites\"\?\)"),
+        ("[sites.a]\nstart_urls = ['http://x/']\nfrobnicate = 1", r"unknown key 'frobnicate' \(known keys: .*start_urls"),
+    ],
+)
+def test_unknown_keys_are_rejected_with_a_suggestion(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(SitesConfigError, match=message) as info:
+        load_sites(write(tmp_path, text))
+    assert str(info.value).startswith(str(tmp_path / "sites.toml"))
+
+
+def test_per_site_request_settings_parsed(tmp_path: Path) -> None:
+    text = ("[defaults]\ndownload_delay = 2\n[sites.a]\nstart_urls = ['http://x/']\nconcurrency = 1\n"
+            "user_agent = 'research-bot/1'\nproxy = 'http://127.0.0.1:3128'\nheaders = {Accept-Language = 'de'}\n")
+    site = load_sites(write(tmp_path, text))["a"]
+    assert (site.download_delay, site.concurrency, site.user_agent, site.proxy) == (2.0, 1, "research-bot/1",
+                                                                                   "http://127.0.0.1:3128")
+    assert site.headers == (("Accept-Language", "de"),)

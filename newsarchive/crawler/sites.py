@@ -19,9 +19,10 @@ Errors name the file and the key: ``sites.toml: [sites.demo] start_urls: must be
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -56,7 +57,6 @@ class SiteConfig:
     user_agent: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
     proxy: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def domains(self) -> tuple[str, ...]:
@@ -74,7 +74,20 @@ class SiteConfig:
         return cls(name=host, start_urls=tuple(urls), **overrides)
 
 
-_KNOWN = {f.name for f in fields(SiteConfig)} - {"name", "extra"}
+_KNOWN = {f.name for f in fields(SiteConfig)} - {"name"}
+_TOP_LEVEL = {"defaults", "sites"}
+
+
+def did_you_mean(key: str, known: set[str]) -> str:
+    """`` (did you mean "exclude_pattern"?)`` for a near miss of a known key, else a list of the known keys."""
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+    return f' (did you mean "{close[0]}"?)' if close else f" (known keys: {', '.join(sorted(known))})"
+
+
+def _reject_unknown(keys: Any, known: set[str], place: str) -> None:
+    for key in keys:
+        if key not in known:
+            raise SitesConfigError(f"{place}: unknown key {key!r}{did_you_mean(key, known)}")
 
 
 def _check_url(url: object, where: str) -> str:
@@ -97,9 +110,9 @@ def _check_regex(value: object, where: str) -> str:
 
 
 def _site(name: str, table: dict[str, Any], defaults: dict[str, Any], where: str) -> SiteConfig:
+    _reject_unknown(table, _KNOWN, where)
     merged = {**defaults, **table}
     values: dict[str, Any] = {}
-    extra: dict[str, Any] = {}
     for key, value in merged.items():
         place = f"{where} {key}"
         if key in ("start_urls", "feeds", "sitemaps", "allowed_domains"):
@@ -143,13 +156,11 @@ def _site(name: str, table: dict[str, Any], defaults: dict[str, Any], where: str
                                                       for k, v in value.items()):
                 raise SitesConfigError(f"{place}: must be a table of header names to strings")
             values[key] = tuple(value.items())
-        elif key in _KNOWN:
-            values[key] = value
         else:
-            extra[key] = value
+            values[key] = value
     if not (values.get("start_urls") or values.get("feeds") or values.get("sitemaps")):
         raise SitesConfigError(f"{where}: needs at least one of start_urls, feeds, sitemaps")
-    return SiteConfig(name=name, extra=extra, **values)
+    return SiteConfig(name=name, **values)
 
 
 def check_schedule(value: object, place: str) -> str:
@@ -199,10 +210,12 @@ def load_sites(path: str | Path) -> dict[str, SiteConfig]:
         raise SitesConfigError(f"{path}: cannot read: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise SitesConfigError(f"{path}: not valid TOML: {exc}") from exc
+    _reject_unknown(data, _TOP_LEVEL, f"{path}: top level")
     defaults = data.get("defaults", {})
     sites = data.get("sites")
     if not isinstance(defaults, dict):
         raise SitesConfigError(f"{path}: [defaults] must be a table")
+    _reject_unknown(defaults, _KNOWN, f"{path}: [defaults]")
     if "schedule" in defaults:
         check_schedule(defaults["schedule"], f"{path}: [defaults] schedule")
     if not isinstance(sites, dict) or not sites:
