@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -16,17 +15,11 @@ from scrapy.exceptions import NotConfigured
 from newsarchive.crawler.items import ArticleItem
 from newsarchive.crawler.session import ArchiveSession
 from newsarchive.extract.article import Extraction, ExtractOptions, extract, failed
+from newsarchive.extract.pool import make_executor
 from newsarchive.extract.records import ArticleSource, article_row
 from newsarchive.extract.templates import TemplateModel
 
 logger = logging.getLogger(__name__)
-
-
-def make_executor(workers: int) -> Executor:
-    """Processes for CPU-bound extraction (forkserver: no fork of the reactor's threads); 0 = one thread."""
-    if workers <= 0:
-        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
 
 
 class ExtractionPipeline:

@@ -1,0 +1,18 @@
+"""The extraction process pool, shared by the crawl's extraction pipeline and archive import.
+
+Extraction is CPU-bound (lxml + trafilatura), so it runs in worker processes started with ``forkserver``:
+no fork of a running reactor's or a database connection's threads. ``workers <= 0`` gives one thread
+instead (debugging, or a machine where processes cannot be started).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+
+
+def make_executor(workers: int) -> Executor:
+    """Processes for CPU-bound extraction (forkserver: no fork of the reactor's threads); 0 = one thread."""
+    if workers <= 0:
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
