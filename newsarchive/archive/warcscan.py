@@ -5,6 +5,7 @@ one flipped byte hides every record after it. :func:`scan` reports each damaged 
 :class:`Damage` (path, offset, reason) and resumes at the next record start: for a gzip file the next
 gzip member whose decompressed data starts with ``WARC/``, for an uncompressed ``.warc`` the next line
 ``WARC/1.x`` that begins a parseable record header. Every intact record is recovered.
+:func:`scan_raw` gives the same records as their uncompressed bytes (``verify`` checks digests on them).
 
 Three layouts are read:
 
@@ -59,6 +60,17 @@ class Damage:
         return f"{self.path} @ {self.offset}: {self.reason}"
 
 
+@dataclass(frozen=True)
+class RawRecord:
+    """One record as stored, uncompressed (WARC header, block, trailer), and where it is."""
+
+    ref: WarcRef
+    data: bytes
+
+
+Item = tuple[WarcRef, StoredRecord] | Damage
+
+
 class _Bad(Exception):
     """One record cannot be parsed at this position (internal: becomes a :class:`Damage`)."""
 
@@ -81,11 +93,23 @@ def digest_matches(declared: str, data: bytes) -> bool:
     return value.upper() in (b32encode(raw).decode("ascii"), raw.hex().upper())
 
 
-def scan(path: str | os.PathLike[str]) -> Iterator[tuple[WarcRef, StoredRecord] | Damage]:
+def scan(path: str | os.PathLike[str]) -> Iterator[Item]:
     """Every readable record of ``path`` with where it is, and a :class:`Damage` for each region that is not.
 
     Raises ``OSError`` only when the file cannot be opened at all.
     """
+    for item in scan_raw(path):
+        if isinstance(item, Damage):
+            yield item
+            continue
+        try:
+            yield item.ref, _parse(item.data)
+        except _Bad as exc:  # framed correctly (the next record follows) but its content does not parse
+            yield Damage(str(path), item.ref.offset, str(exc))
+
+
+def scan_raw(path: str | os.PathLike[str]) -> Iterator[RawRecord | Damage]:
+    """Like :func:`scan`, but each record as its uncompressed bytes (to check digests over the block)."""
     path = Path(path)
     name = path.name.removesuffix(OPEN_SUFFIX)
     with open(path, "rb") as fh:
@@ -99,8 +123,7 @@ def scan(path: str | os.PathLike[str]) -> Iterator[tuple[WarcRef, StoredRecord] 
 
 
 # -- uncompressed ---------------------------------------------------------------------------------------------
-def _scan_plain(data: mmap.mmap | bytes, path: str, name: str,
-                base: int = 0) -> Iterator[tuple[WarcRef, StoredRecord] | Damage]:
+def _scan_plain(data: mmap.mmap | bytes, path: str, name: str, base: int = 0) -> Iterator[RawRecord | Damage]:
     """Records laid end to end in ``data``; ``base`` is added to offsets (a position in a bigger stream)."""
     pos, size = 0, len(data)
     while pos < size:
@@ -109,13 +132,12 @@ def _scan_plain(data: mmap.mmap | bytes, path: str, name: str,
             continue
         try:
             end = _record_end(data, pos)
-            record = _parse(bytes(data[pos:end]))
         except _Bad as exc:
             resume = _next_plain_start(data, pos + 1)
             yield Damage(path, base + pos, _skipped(str(exc), resume - pos, base + resume, resume < size))
             pos = resume
             continue
-        yield WarcRef(name, base + pos, end - pos), record
+        yield RawRecord(WarcRef(name, base + pos, end - pos), bytes(data[pos:end]))
         pos = end
 
 
@@ -172,7 +194,7 @@ def _skipped(reason: str, skipped: int, resume: int, resumed: bool) -> str:
 
 
 # -- gzip -----------------------------------------------------------------------------------------------------
-def _scan_gzip(mm: mmap.mmap, path: str, name: str) -> Iterator[tuple[WarcRef, StoredRecord] | Damage]:
+def _scan_gzip(mm: mmap.mmap, path: str, name: str) -> Iterator[RawRecord | Damage]:
     pos, size, stream = 0, len(mm), 0  # stream: offset in the decompressed data (for whole-file gzip refs)
     while pos < size:
         member = _inflate(mm, pos)
@@ -212,7 +234,7 @@ def _inflate(mm: mmap.mmap, pos: int, chunk_size: int = CHUNK) -> _Member:
 
 
 def _member_records(member: _Member, path: str, name: str,
-                    stream: int) -> Iterator[tuple[WarcRef, StoredRecord] | Damage]:
+                    stream: int) -> Iterator[RawRecord | Damage]:
     """Records of one member: the member itself is the ref of a lone record, else decompressed positions.
 
     Of a damaged member only records whose block digest matches are yielded (plus a leading Damage when
@@ -225,15 +247,11 @@ def _member_records(member: _Member, path: str, name: str,
     found = list(_scan_plain(member.data, path, name, stream))
     if member.error is None:
         if len(found) == 1 and not isinstance(found[0], Damage):
-            yield WarcRef(name, member.offset, member.length), found[0][1]
+            yield RawRecord(WarcRef(name, member.offset, member.length), found[0].data)
         else:
             yield from found
         return
-    for item in found:
-        if not isinstance(item, Damage):
-            start = item[0].offset - stream
-            if _block_proven(member.data[start:start + item[0].length]):
-                yield item
+    yield from (item for item in found if not isinstance(item, Damage) and _block_proven(item.data))
 
 
 def _block_proven(raw: bytes) -> bool:
