@@ -13,10 +13,13 @@ from newsarchive.archive.models import Article
 from newsarchive.archive.search import (
     MARK_END,
     MARK_START,
+    QueryError,
     SearchQuery,
+    Term,
     ensure_search_index,
     facets,
     fts5_query,
+    parse_query,
     search_articles,
 )
 from tests.archive_builder import BERICHT_URL, STORY_URL, BuiltArchive, build_archive
@@ -61,8 +64,79 @@ def test_filters(archive: BuiltArchive) -> None:
 
 
 def test_query_syntax_cannot_break_the_search(archive: BuiltArchive) -> None:
-    assert fts5_query('bridge" OR (NEAR') == '"bridge" "OR" "NEAR"'
+    assert fts5_query('bridge" OR (NEAR') == '("bridge") OR ("NEAR")'
+    assert fts5_query("near NEAR bridge AND x") == '"near" AND "NEAR" AND "bridge" AND "x"'  # AND: the default
     assert urls(archive, q='"") * :(-') == [BERICHT_URL, STORY_URL]  # no words: everything
+    assert urls(archive, q="OR") == [BERICHT_URL, STORY_URL]
+
+
+def test_parse_query() -> None:
+    assert parse_query('a b OR "c d" -e f* NOT g') == (
+        (Term(("a",)), Term(("b",))),
+        (Term(("c", "d")), Term(("e",), negated=True), Term(("f",), prefix=True), Term(("g",), negated=True)),
+    )
+    assert parse_query("e-mail or") == ((Term(("e", "mail")), Term(("or",))),)  # lower-case "or" is a word
+    with pytest.raises(QueryError, match="not excluded"):
+        parse_query("bridge OR -steel")
+
+
+# (query, expected URLs): the same answers from SQLite FTS5 and PostgreSQL
+SYNTAX_CASES: tuple[tuple[str, list[str]], ...] = (
+    ("Reichweite OR Wladiwostok", []),
+    ("ferry OR Fähre", [STORY_URL, BERICHT_URL]),
+    ("ferry OR quokka", [STORY_URL]),
+    ("steel cables OR Stahlseile", [STORY_URL, BERICHT_URL]),
+    ("bridge -steel", []),
+    ("bridge NOT steel", []),
+    ("bridge -quokka", [STORY_URL]),
+    ('"steel cables"', [STORY_URL]),
+    ('"cables steel"', []),
+    ('-"cables steel" bridge', [STORY_URL]),
+    ("Korros*", [BERICHT_URL]),
+    ("Korros* OR engineer*", [STORY_URL, BERICHT_URL]),
+    ("Korros", []),
+)
+
+
+def check_syntax(archive: BuiltArchive) -> None:
+    for q, expected in SYNTAX_CASES:
+        assert sorted(urls(archive, q=q)) == sorted(expected), q
+
+
+def test_or_not_phrases_prefixes(archive: BuiltArchive) -> None:
+    check_syntax(archive)
+
+
+def test_datasette_detects_the_full_text_table(archive: BuiltArchive) -> None:
+    """datasette finds articles_fts for the articles table (its detect_fts) and its search answers."""
+    import asyncio
+
+    datasette_app = pytest.importorskip("datasette.app")
+    db_path = archive.root / "index.sqlite"
+    assert db_path.exists()
+    ds = datasette_app.Datasette([str(db_path)])
+
+    async def ask() -> tuple[object, list[object]]:
+        db = ds.get_database()
+        fts = await db.fts_table("articles")
+        response = await ds.client.get("/index/articles.json?_search=steel&_shape=array&_col=url")
+        return fts, [row["url"] for row in response.json()]
+
+    fts, found = asyncio.run(ask())
+    assert fts == "articles_fts"
+    assert found == [STORY_URL]
+
+
+def test_old_declaration_is_rebuilt_for_datasette(tmp_path: Path) -> None:
+    built = build_archive(tmp_path / "old")
+    with built.index.engine.begin() as conn:  # what earlier versions created
+        conn.execute(text("CREATE VIRTUAL TABLE articles_fts USING fts5(title, text, author, description, "
+                          "content='articles', content_rowid='id', tokenize='unicode61 remove_diacritics 2')"))
+    ensure_search_index(built.index.engine)
+    with built.index.engine.connect() as conn:
+        sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'articles_fts'")).scalar()
+    assert 'content="articles"' in str(sql)
+    assert urls(built, q="steel") == [STORY_URL]
 
 
 def test_index_follows_inserts_updates_and_deletes(archive: BuiltArchive) -> None:
@@ -130,6 +204,10 @@ def test_postgresql_full_text(pg_archive: BuiltArchive) -> None:
     assert urls(pg_archive, q="quokka") == ["https://news.example/q"]
 
 
+def test_postgresql_same_syntax(pg_archive: BuiltArchive) -> None:
+    check_syntax(pg_archive)
+
+
 def test_cli(archive: BuiltArchive) -> None:
     from click.testing import CliRunner
 
@@ -140,3 +218,23 @@ def test_cli(archive: BuiltArchive) -> None:
     result = CliRunner().invoke(cli, ["search", "--lang", "de", "--to", "2024-03-02", "--home", str(archive.root)])
     assert result.exit_code == 0 and BERICHT_URL in result.stdout and STORY_URL not in result.stdout
     assert "1 article(s)" in result.stderr
+    result = CliRunner().invoke(cli, ["search", "bridge OR -steel", "--home", str(archive.root)])
+    assert result.exit_code == 2 and "not excluded" in result.stderr
+    result = CliRunner().invoke(cli, ["search", "--home", str(archive.root), "--", "bridge", "-steel"])
+    assert result.exit_code == 0 and "0 article(s)" in result.stderr
+
+
+def test_cli_json(archive: BuiltArchive) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from newsarchive.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["search", "ferry", "OR", "Fähre", "--json", "--home", str(archive.root)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["total"] == 2 and {h["url"] for h in data["hits"]} == {STORY_URL, BERICHT_URL}
+    assert data["query"]["q"] == "ferry OR Fähre"
+    hit = next(h for h in data["hits"] if h["url"] == STORY_URL)
+    assert hit["fetched_at"].endswith("+00:00") and "<mark>" not in hit["snippet"] and "[" in hit["snippet"]

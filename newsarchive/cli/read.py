@@ -17,12 +17,38 @@ from newsarchive.cli.common import (
 )
 
 
+def _plain(value: Any) -> Any:
+    """JSON for what the library returns: dataclasses as objects, datetimes as ISO 8601 with their offset."""
+    import dataclasses
+    from datetime import datetime
+
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return str(value)
+
+
+def echo_json(data: Any) -> None:
+    """``data`` as indented JSON on stdout (``--json`` of the read commands)."""
+    click.echo(json.dumps(data, default=_plain, ensure_ascii=False, indent=2))
+
+
+def _article_json(article: Any, capture: Any, with_text: bool) -> dict[str, Any]:
+    skip = set() if with_text else {"text", "markdown"}
+    data = {c.key: getattr(article, c.key) for c in article.__table__.columns if c.key not in skip}
+    if capture is not None:
+        data["capture"] = {c.key: getattr(capture, c.key) for c in capture.__table__.columns}
+    return data
+
+
 @click.command()
 @click.argument("url")
 @click.option("--text/--no-text", default=True, help="Print the article text (default) or metadata only.")
+@click.option("--json", "as_json", is_flag=True, help="Every field of the article and its capture as JSON.")
 @archive_options
 @friendly_errors
-def show(url: str, text: bool, home: str | None, index_url: str | None) -> None:
+def show(url: str, text: bool, as_json: bool, home: str | None, index_url: str | None) -> None:
     """Print the newest archived article for URL (exact or canonical URL).
 
     \b
@@ -36,6 +62,9 @@ def show(url: str, text: bool, home: str | None, index_url: str | None) -> None:
     if article is None:
         raise UserError(f"no archived article for {url} (try: newsarchive stats)", exit_code=EXIT_FAILED)
     capture = index.capture(article.capture_id)
+    if as_json:
+        echo_json(_article_json(article, capture, text))
+        return
     for label, value in (
         ("title", article.title), ("author", article.author), ("published", article.published),
         ("date source", article.date_source), ("language", article.language), ("site", article.site),
@@ -96,11 +125,9 @@ def stats(as_json: bool, home: str | None, index_url: str | None) -> None:
     Example:
       newsarchive stats --home ./newsarchive-data
     """
-    import dataclasses
-
     summary = open_index(resolve_home(home, index_url)).stats()
     if as_json:
-        click.echo(json.dumps(dataclasses.asdict(summary), default=str, indent=2))
+        echo_json(summary)
         return
     click.echo(f"crawl runs:     {summary.runs}")
     click.echo(f"captures:       {summary.captures}  ({summary.first_fetch} .. {summary.last_fetch})")
@@ -118,21 +145,29 @@ def stats(as_json: bool, home: str | None, index_url: str | None) -> None:
 @click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="Published on or after (YYYY-MM-DD).")
 @click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Published on or before (YYYY-MM-DD).")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Total and hits (snippet matches in [brackets]) as JSON.")
 @archive_options
 @friendly_errors
 def search(words: tuple[str, ...], site: str | None, language: str | None, date_from: Any, date_to: Any, limit: int,
-           home: str | None, index_url: str | None) -> None:
-    """Full-text search over the archived articles (every word must occur; word* matches prefixes).
+           as_json: bool, home: str | None, index_url: str | None) -> None:
+    """Full-text search over the archived articles, the same syntax on SQLite and PostgreSQL.
+
+    Every word must occur; OR between alternatives; -word or NOT word excludes; "a phrase" matches
+    words in a row; word* matches a prefix. Quote the query for the shell (or put -- before words that
+    start with -).
 
     \b
-    Example:
+    Examples:
       newsarchive search hafen brücke --lang de --from 2024-03-01
+      newsarchive search 'Reichweite OR Wladiwostok -Sport "Kim Jong Un" Rakete*' --json
     """
+    import dataclasses
     from datetime import UTC, timedelta
 
     from newsarchive.archive.search import (
         MARK_END,
         MARK_START,
+        QueryError,
         SearchQuery,
         ensure_search_index,
         search_articles,
@@ -144,12 +179,19 @@ def search(words: tuple[str, ...], site: str | None, language: str | None, date_
                         date_from=date_from.replace(tzinfo=UTC) if date_from else None,
                         date_to=(date_to.replace(tzinfo=UTC) + timedelta(days=1, microseconds=-1)) if date_to else None,
                         limit=limit)
-    results = search_articles(index, query)
+    try:
+        results = search_articles(index, query)
+    except QueryError as exc:
+        raise UserError(str(exc)) from exc
     click.echo(f"{results.total} article(s)", err=True)
-    for hit in results.hits:
+    hits = [dataclasses.replace(hit, snippet=" ".join(hit.snippet.replace(MARK_START, "[").replace(MARK_END, "]")
+                                                     .split())) for hit in results.hits]
+    if as_json:
+        echo_json({"query": results.query, "total": results.total, "hits": hits})
+        return
+    for hit in hits:
         date = f"{hit.published:%Y-%m-%d}" if hit.published else "-"
-        snippet = " ".join(hit.snippet.replace(MARK_START, "[").replace(MARK_END, "]").split())
-        click.echo(f"{date}  {hit.site}  {hit.title}\n    {hit.url}\n    {snippet}")
+        click.echo(f"{date}  {hit.site}  {hit.title}\n    {hit.url}\n    {hit.snippet}")
 
 
 @click.command("runs")
@@ -157,23 +199,32 @@ def search(words: tuple[str, ...], site: str | None, language: str | None, date_
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Newest runs to list.")
 @click.option("--health-window", type=click.IntRange(min=1), default=3, show_default=True, metavar="N",
               help="Flag a site as stale when its last N runs found no new articles.")
+@click.option("--json", "as_json", is_flag=True, help="The runs and each site's health as JSON.")
 @archive_options
 @friendly_errors
-def runs_command(site: str | None, limit: int, health_window: int, home: str | None, index_url: str | None) -> None:
+def runs_command(site: str | None, limit: int, health_window: int, as_json: bool, home: str | None,
+                 index_url: str | None) -> None:
     """List crawl runs, newest first: start, duration, status, pages, articles (new), errors; flag stale sites.
 
     \b
     Example:
       newsarchive runs --site demo-courier --limit 10
     """
+    import dataclasses
+
     from newsarchive.archive.runs import history_table, run_history, site_health
 
     index = open_index(resolve_home(home, index_url))
     records = run_history(index, site=site, limit=limit)
     if not records:
         click.echo("no runs yet" + (f" for {site}" if site else ""), err=True)
+        if as_json:
+            echo_json({"runs": [], "sites": []})
         return
     health = site_health(index, sorted({r.site for r in records}), window=health_window)
+    if as_json:
+        echo_json({"runs": records, "sites": [{**dataclasses.asdict(h), "stale": h.stale} for h in health]})
+        return
     for line in history_table(records, health):
         click.echo(line)
 
@@ -185,9 +236,10 @@ def runs_command(site: str | None, limit: int, health_window: int, home: str | N
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=0.15, show_default=True,
               help="Similarity (shingle overlap) for an article to join a story.")
 @click.option("--rebuild", is_flag=True, help="Forget all stories and cluster every article again.")
+@click.option("--json", "as_json", is_flag=True, help="The stories with their articles, and the clustering report.")
 @archive_options
 @friendly_errors
-def stories(min_size: int, limit: int, threshold: float, rebuild: bool, home: str | None,
+def stories(min_size: int, limit: int, threshold: float, rebuild: bool, as_json: bool, home: str | None,
             index_url: str | None) -> None:
     """Group near-duplicate articles (wire copies at several sites) into stories and list them.
 
@@ -205,7 +257,12 @@ def stories(min_size: int, limit: int, threshold: float, rebuild: bool, home: st
         report = cluster_articles(index, options=ClusterOptions(threshold=threshold), rebuild=rebuild)
     except ValueError as exc:  # stored signatures made with other settings
         raise UserError(str(exc)) from exc
-    for story in list_stories(index, min_size=min_size, limit=limit):
+    found = list_stories(index, min_size=min_size, limit=limit)
+    if as_json:
+        echo_json({"stories": [{"story_id": s.story_id, "size": s.size, "sites": s.sites,
+                                "members": s.members} for s in found], "clustering": report})
+        return
+    for story in found:
         click.echo(f"story {story.story_id}: {story.size} articles at {', '.join(story.sites)}")
         for m in story.members:
             click.echo(f"  {m.article_id}\t{m.method}\t{m.similarity:.2f}\t{m.site}\t{m.url}\t{m.title or ''}")
