@@ -141,3 +141,29 @@ def test_kind_and_site_extension_fields(tmp_path: Path) -> None:
         assert {c.url: c.kind for c in s.scalars(select(Capture))} == {
             "https://n.example/feed.xml": "feed", "https://n.example/a.html": "article"}
     assert [a.site for a in index.articles()] == ["n-site"]
+
+
+def test_corrupt_members_cost_only_their_records(archive: BuiltArchive, tmp_path: Path) -> None:
+    """Flipped bytes in two records of a file: every other record of that file is still rebuilt."""
+    from newsarchive.archive.warc import iter_records
+
+    warcs = tmp_path / "flipped"
+    shutil.copytree(archive.warc_dir, warcs)
+    path = max(warcs.iterdir(), key=lambda p: len(list(scan_members(p))))
+    records = list(iter_records(path))
+    assert len(records) >= 4
+    hit = [records[1], records[-2]]
+    data = bytearray(path.read_bytes())
+    for ref, _ in hit:
+        data[ref.offset + ref.length // 2] ^= 0x08
+    path.write_bytes(bytes(data))
+    total = sum(len(list(scan_members(p))) for p in archive.warc_dir.iterdir())
+    rebuilt = ArchiveIndex(f"sqlite:///{tmp_path / 'rebuilt.sqlite'}")
+    report = reindex(rebuilt, warcs)
+    assert [(p.path, p.offset) for p in report.problems] == [(str(path), ref.offset) for ref, _ in hit]
+    assert report.records == total - 2
+    lost_ids = {r.warc_header("WARC-Record-ID") for _, r in hit}
+    original, again = snapshot(archive.index), snapshot(rebuilt)
+    assert set(again[0]) == set(original[0]) - lost_ids
+    lost_articles = {r.warc_header("WARC-Concurrent-To") for _, r in hit if r.rec_type == "metadata"} | lost_ids
+    assert set(again[1]) == set(original[1]) - lost_articles

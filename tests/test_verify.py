@@ -7,8 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from newsarchive.archive.models import Capture
+from newsarchive.archive.models import Article, Capture
 from newsarchive.archive.verify import digest_matches, scan_members, verify_archive
 from newsarchive.archive.warc import WarcReadError
 from tests.archive_builder import BuiltArchive, build_archive
@@ -116,3 +117,27 @@ def test_cli_reports_problems_and_exit_status(archive: BuiltArchive) -> None:
     bad = runner.invoke(cli, ["verify", "--home", str(archive.root)])
     assert bad.exit_code == 1 and f"{path} @ " in bad.stdout and "truncated" in bad.stdout
     assert "Traceback" not in bad.output
+
+
+def test_reading_resumes_after_a_corrupt_member(archive: BuiltArchive) -> None:
+    """Flipped bytes cost their own records only: later intact records are neither missing nor unindexed."""
+    path = only_file(archive)
+    members = list(scan_members(path))
+    hit = [archive.captures["story"].warc_offset, archive.captures["css"].warc_offset]
+    data = bytearray(path.read_bytes())
+    for offset in hit:
+        length = next(m.length for m in members if m.offset == offset)
+        data[offset + length // 2] ^= 0x04
+    path.write_bytes(bytes(data))
+    report = verify_archive(archive.index, archive.warc_dir)
+    assert report.records == len(members) - 2
+    linked = ("missing-record", "missing-original")  # links to the damaged records (revisits, articles)
+    assert sorted((p.kind, p.offset) for p in report.problems if p.kind not in linked) == sorted(
+        [("corrupt", o) for o in hit] + [("no-record", o) for o in hit])
+    corrupt = [p for p in report.problems if p.kind == "corrupt"]
+    assert all(p.path == str(path) and "resumed at offset" in p.detail for p in corrupt)
+    lost = {archive.captures["story"].record_id, archive.captures["css"].record_id}
+    with archive.index.sessions() as s:
+        lost |= {a.metadata_record_id for a in s.scalars(select(Article)) if a.capture_id in
+                 {archive.captures["story"].id, archive.captures["css"].id}}
+    assert all(any(str(i) in p.detail for i in lost) for p in report.problems if p.kind in linked)

@@ -28,15 +28,8 @@ from sqlalchemy import func, select
 from newsarchive.archive.index import ArchiveIndex
 from newsarchive.archive.models import Article, Capture
 from newsarchive.archive.urls import canonicalize, host_of, url_key
-from newsarchive.archive.warc import (
-    OPEN_SUFFIX,
-    REVISIT_NOT_MODIFIED,
-    WARC_SUFFIX,
-    StoredRecord,
-    WarcReadError,
-    WarcRef,
-    read_record,
-)
+from newsarchive.archive.warc import OPEN_SUFFIX, REVISIT_NOT_MODIFIED, WARC_SUFFIX, StoredRecord, WarcRef
+from newsarchive.archive.warcscan import Damage, scan
 
 logger = logging.getLogger(__name__)
 
@@ -167,19 +160,23 @@ class _Rebuild:
 
 
 def _read_file(path: Path, state: _Rebuild, report: ReindexReport) -> None:
-    """Records one by one, each gzip member checked whole first (warcio alone reads truncated members)."""
-    from newsarchive.archive.verify import scan_members
-
-    name = path.name.removesuffix(OPEN_SUFFIX)
+    """Every intact record (:func:`warcscan.scan` checks each gzip member whole and resumes after damage)."""
     try:
-        for member in scan_members(path):
-            ref = WarcRef(name, member.offset, member.length)
-            state.add(ref, read_record(path.parent, ref))
+        for item in scan(path):
+            if isinstance(item, Damage):
+                logger.warning("%s: damaged at offset %d: %s", path, item.offset, item.reason)
+                report.problems.append(ReadProblem(str(path), item.offset, item.reason))
+                continue
+            ref, record = item
+            try:
+                state.add(ref, record)
+            except (ValueError, UnicodeDecodeError) as exc:  # a bad date or metadata JSON: skip that record
+                logger.warning("%s: record at offset %d skipped: %s", path, ref.offset, exc)
+                report.problems.append(ReadProblem(str(path), ref.offset, f"unreadable record: {exc}"))
+                continue
             report.records += 1
-    except (WarcReadError, ValueError, UnicodeDecodeError) as exc:
-        offset = exc.offset if isinstance(exc, WarcReadError) else -1
-        logger.warning("%s: %s; the records before it are kept", path, exc)
-        report.problems.append(ReadProblem(str(path), offset, str(exc)))
+    except OSError as exc:
+        report.problems.append(ReadProblem(str(path), 0, exc.strerror or str(exc)))
 
 
 def reindex(index: ArchiveIndex, warc_dir: str | Path, *, files: Iterable[Path] | None = None,

@@ -3,15 +3,14 @@
 ``warcio check`` validates digests only and passes a truncated file; here every gzip member is
 decompressed strictly (a member cut short or a flipped byte fails its CRC), every record's
 ``WARC-Block-Digest`` and ``WARC-Payload-Digest`` are recomputed, and every index row is compared with the
-record at its offset. Problems name the file and the offset of the record they concern.
+record at its offset. Problems name the file and the offset of the record they concern; after a damaged
+region reading resumes at the next record start (:mod:`newsarchive.archive.warcscan`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import zlib
-from base64 import b32encode
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from sqlalchemy import select
 from newsarchive.archive.index import ArchiveIndex
 from newsarchive.archive.models import Article, Capture
 from newsarchive.archive.warc import OPEN_SUFFIX, WARC_SUFFIX, WarcReadError
+from newsarchive.archive.warcscan import Damage, digest_matches, scan_raw
 
 logger = logging.getLogger(__name__)
 
@@ -91,16 +91,6 @@ def scan_members(path: str | Path) -> Iterator[Member]:
                 buf = fh.read(CHUNK)
 
 
-def digest_matches(declared: str, data: bytes) -> bool:
-    """``sha1:BASE32`` (or hex, or another hashlib algorithm) against ``data``."""
-    algorithm, _, value = declared.partition(":")
-    try:
-        raw = hashlib.new(algorithm.lower().replace("-", ""), data).digest()
-    except ValueError:
-        return True  # an algorithm we cannot compute is not evidence of damage
-    return value.upper() in (b32encode(raw).decode("ascii"), raw.hex().upper())
-
-
 def _headers(text: bytes) -> dict[str, str]:
     out: dict[str, str] = {}
     for line in text.decode("utf-8", "replace").split("\r\n")[1:]:
@@ -136,18 +126,23 @@ def check_record(path: str, member: Member) -> tuple[RecordFacts | None, list[Pr
 
 
 def scan_file(path: Path, report: VerifyReport) -> dict[int, RecordFacts]:
-    """Records of one file by offset; problems go to ``report``."""
+    """Records of one file by offset; problems go to ``report``.
+
+    A damaged region is reported and reading resumes at the next record start (:func:`warcscan.scan_raw`),
+    so the records after it are still found.
+    """
     found: dict[int, RecordFacts] = {}
     try:
-        for member in scan_members(path):
-            facts, problems = check_record(str(path), member)
+        for item in scan_raw(path):
+            if isinstance(item, Damage):
+                kind = "truncated" if item.reason.startswith("truncated") else "corrupt"
+                report.problems.append(Problem(str(path), item.offset, kind, item.reason))
+                continue
+            facts, problems = check_record(str(path), Member(item.ref.offset, item.ref.length, item.data))
             report.problems += problems
             report.records += 1
             if facts is not None:
-                found[member.offset] = facts
-    except WarcReadError as exc:
-        kind = "truncated" if exc.reason.startswith("truncated") else "corrupt"
-        report.problems.append(Problem(str(path), exc.offset, kind, exc.reason))
+                found[item.ref.offset] = facts
     except OSError as exc:
         report.problems.append(Problem(str(path), 0, "unreadable", exc.strerror or str(exc)))
     return found
