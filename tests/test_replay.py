@@ -87,18 +87,55 @@ def test_raw_mode_returns_original_bytes_and_encoding(server: ReplayServer) -> N
 
 
 def test_rewritten_html_is_decoded_without_gzip_header(server: ReplayServer) -> None:
-    status, _, headers, body = get(server, f"/web/20240301100000/{STORY_URL}")
+    status, _, headers, body = get(server, f"/web/20240301100000mp_/{STORY_URL}")
     assert status == 200
     assert "content-encoding" not in headers
     assert headers["content-type"] == "text/html; charset=utf-8"
+    assert headers["content-security-policy"] == ARCHIVED_CSP  # the framed page keeps its own sandbox
     page = body.decode("utf-8")
-    assert 'src="/web/20240301100000/https://news.example/img/photo.png"' in page
-    assert 'href="/web/20240301100000/https://news.example/style.css"' in page
-    assert "href='/web/20240301100000/https://news.example/politik/'" in page
-    assert f'href="/web/20240301100000/{BERICHT_URL}"' in page
-    assert 'src="/web/20240301100000/https://cdn.example/tracker.js"' in page
-    assert "srcset=\"/web/20240301100000/https://news.example/img/photo.png 1x," in page
+    # inside the frame, links and subresources stay mp_ addresses: navigation stays under the banner
+    assert 'src="/web/20240301100000mp_/https://news.example/img/photo.png"' in page
+    assert 'href="/web/20240301100000mp_/https://news.example/style.css"' in page
+    assert "href='/web/20240301100000mp_/https://news.example/politik/'" in page
+    assert f'href="/web/20240301100000mp_/{BERICHT_URL}"' in page
+    assert 'src="/web/20240301100000mp_/https://cdn.example/tracker.js"' in page
+    assert "srcset=\"/web/20240301100000mp_/https://news.example/img/photo.png 1x," in page
     assert int(headers["content-length"]) == len(body)
+
+
+def test_html_page_is_framed_under_a_banner(archive: BuiltArchive, server: ReplayServer) -> None:
+    status, _, headers, body = get(server, f"/web/20240305/{STORY_URL}")
+    page = body.decode("utf-8")
+    assert status == 200 and headers["content-type"] == "text/html; charset=utf-8"
+    csp = headers["content-security-policy"]
+    assert "frame-src 'self'" in csp and "frame-ancestors 'none'" in csp and "script-src" not in csp
+    assert "default-src 'none'" in csp and headers["x-frame-options"] == "DENY"
+    assert f"Archived copy of <b>{STORY_URL}</b>, captured <b class=captured>2024-03-05 10:00 UTC</b>" in page
+    assert f"<iframe id=replay title='archived page' src='/web/20240305100000mp_/{STORY_URL}' " in page
+    assert "sandbox='allow-scripts allow-forms allow-popups allow-modals'" in page  # never allow-same-origin
+    assert f"class=prev href='/web/20240301100000/{STORY_URL}'" in page
+    assert f"class=next href='/web/20240308100000/{STORY_URL}'" in page
+    assert f"href='/web/*/{STORY_URL}'>all 3 captures" in page
+    # the framed address resolves the identical-payload revisit to the original page, with the sandbox CSP
+    status, _, headers, body = get(server, f"/web/20240305100000mp_/{STORY_URL}")
+    assert status == 200 and headers["content-security-policy"] == ARCHIVED_CSP
+    assert headers["x-archive-record-id"] == archive.captures["story_revisit"].record_id
+    assert b"Harbour bridge reopens" in body
+
+
+def test_banner_escapes_the_archived_url(tmp_path: Path) -> None:
+    from newsarchive.archive.warc import HttpExchange
+    from tests.archive_builder import Builder, at
+
+    builder = Builder(tmp_path / "x")
+    url = "https://news.example/a?q=%3Cscript%3E'\"><script>alert(1)</script>"
+    builder.exchange("x", HttpExchange(url, 200, [("Content-Type", "text/html")], b"<p>x</p>", fetched_at=at()))
+    built = builder.close()
+    with ReplayServer(built.index, built.warc_dir, ReplayOptions(port=0)) as srv:
+        status, _, _, body = get(srv, "/web/2024/" + url.replace(" ", "%20").replace('"', "%22")
+                                 .replace("<", "%3C").replace(">", "%3E"))
+    assert status == 200 and b"<script>" not in body and b"<iframe id=replay" in body
+    assert b"'\"><" not in body
 
 
 def test_binary_and_css_subresources(server: ReplayServer) -> None:
@@ -115,13 +152,15 @@ def test_nearest_capture_by_time_and_revisits_resolve(archive: BuiltArchive, ser
         assert status == 200, ts
         assert headers["x-archive-record-id"] == archive.captures[record].record_id
         assert gzip.decompress(body).decode("utf-8") == STORY_HTML
-    # no timestamp: the newest capture
-    status, _, headers, _ = get(server, f"/web/{STORY_URL}")
+    # no timestamp: the newest capture (under the banner; its mp_ address serves the original's bytes)
+    status, _, headers, body = get(server, f"/web/{STORY_URL}")
+    assert status == 200 and f"src='/web/20240308100000mp_/{STORY_URL}'".encode() in body
+    status, _, headers, _ = get(server, f"/web/20240308100000mp_/{STORY_URL}")
     assert status == 200 and headers["x-archive-record-id"] == archive.captures["story_304"].record_id
 
 
 def test_latin1_page_is_served_as_utf8(server: ReplayServer) -> None:
-    status, _, headers, body = get(server, f"/web/2024/{BERICHT_URL}")
+    status, _, headers, body = get(server, f"/web/2024mp_/{BERICHT_URL}")
     assert status == 200 and "Hafenbrücke wieder geöffnet" in body.decode("utf-8")
 
 
@@ -141,6 +180,9 @@ def test_capture_list(server: ReplayServer) -> None:
     page = body.decode()
     assert status == 200 and "3 captures of" in page
     assert "/web/20240301100000/" in page and "/web/20240308100000/" in page
+    # the timeline: one box for March 2024 holding a dot per capture, revisits marked as such
+    assert "<div class=month><b>2024-03 · 3</b>" in page
+    assert page.count("<a class=revisit ") == 2 and page.count("<a class=capture ") == 1
 
 
 def test_unknown_url_is_404(server: ReplayServer) -> None:

@@ -2,10 +2,17 @@
 
 Routes (``TS`` is 1-14 digits, ``YYYYMMDDhhmmss``, padded like the Wayback Machine):
 
-* ``/web/TS/URL`` - the capture of URL nearest TS: the original status, headers and bytes, HTML and CSS
-  rewritten so links and subresources stay in the archive; ``/web/TSid_/URL`` serves the bytes unrewritten
-  (with their original ``Content-Encoding``); ``/web/URL`` - the newest capture; ``/web/*/URL`` - the list;
-* ``/`` and ``/search`` - full-text search over articles; ``/article/ID`` - one extracted article.
+* ``/web/TS/URL`` - the capture of URL nearest TS: an HTML page is shown under a banner ("archived copy,
+  captured ...", earlier/later captures) with the page itself in a sandboxed frame, as pywb does; anything
+  else (images, CSS, redirects) is answered directly; ``/web/TSmp_/URL`` - the page itself: the original
+  status, headers and bytes, HTML and CSS rewritten so links and subresources stay in the archive (as
+  ``mp_`` addresses, so navigation stays inside the frame); ``/web/TSid_/URL`` serves the bytes unrewritten
+  (with their original ``Content-Encoding``); ``/web/URL`` - the newest capture; ``/web/*/URL`` - the
+  timeline and list of captures;
+* ``/`` and ``/search`` - full-text search over articles with facet counts (site, language, month), sorted
+  by relevance or date; ``/export.jsonl`` and ``/export.csv`` - the same result set as a download;
+  ``/article/ID`` - one extracted article with its story cluster and versions; ``/diff?url=U&from=N&to=M`` -
+  two versions side by side; ``/stories`` - stories that ran at several outlets.
 
 Isolation: every archived response carries ``Content-Security-Policy: sandbox`` without ``allow-same-origin``,
 so archived scripts run in an opaque origin and cannot read the archive's own pages, cookies or storage;
@@ -92,13 +99,14 @@ def _body_for(record: StoredRecord, url: str, ts: str, rewrite: bool) -> tuple[b
     return rewrite_html(text, url, ts).encode("utf-8"), "text/html; charset=utf-8"
 
 
-def archived_reply(record: StoredRecord, capture: Capture, *, rewrite: bool = True) -> Reply:
+def archived_reply(record: StoredRecord, capture: Capture, *, rewrite: bool = True, framed: bool = False) -> Reply:
     """The original status, headers and bytes of ``record`` (captured as ``capture``), made safe to serve.
 
     Rewritten bodies (HTML, CSS) are decoded, so their ``Content-Encoding`` header goes; bodies served as
-    stored keep theirs: a decoded body never goes out with a gzip header.
+    stored keep theirs: a decoded body never goes out with a gzip header. ``framed``: the page is shown in
+    the banner frame, so its links and subresources point at ``mp_`` addresses and stay inside the frame.
     """
-    ts = timestamp(capture.fetched_at)
+    ts = timestamp(capture.fetched_at) + ("mp_" if framed else "")
     headers = _archived_headers(record, capture.url, ts)
     body, ctype = _body_for(record, capture.url, ts, rewrite)
     if ctype is not None:
@@ -148,9 +156,30 @@ class ReplayApp:
             return pages.search_page(self.index, params)
         if m := re.fullmatch(r"/article/(\d{1,12})", path):
             return pages.article_page(self.index, int(m.group(1)))
+        if path == "/stories":
+            return pages.stories_page(self.index)
+        if path == "/diff":
+            return pages.diff_page(self.index, params)
+        if path in ("/export.jsonl", "/export.csv"):
+            return self.export(path.rsplit(".", 1)[1], params)
         return pages.error_page("404 Not Found", "There is no such page in the archive.")
 
+    def export(self, fmt: str, params: dict[str, str]) -> Reply:
+        """The current result set of the search page as a JSONL or CSV download (same words, filters, order)."""
+        from newsarchive.web import results
+
+        query, sort = pages.query_from(params), pages.sort_from(params)
+        try:
+            rows = results.result_rows(self.index, query, sort)
+            data = results.jsonl(rows) if fmt == "jsonl" else results.csv_bytes(rows)
+        except ValueError as exc:  # QueryError
+            return pages.error_page("400 Bad Request", str(exc))
+        ctype = "application/x-ndjson; charset=utf-8" if fmt == "jsonl" else "text/csv; charset=utf-8"
+        return pages.download(data, ctype, f"newsarchive-search.{fmt}")
+
     def web(self, rest: str) -> Reply:
+        """``*/URL`` the timeline; ``TS/URL`` the banner frame around an HTML page (other types as they are);
+        ``TSmp_/URL`` the replayed page itself (links stay ``mp_``); ``TSid_/URL`` the stored bytes."""
         if rest.startswith("*/"):
             url = normalise_target(rest[2:])
             return pages.captures_page(url, self.lookup.captures(url))
@@ -160,12 +189,23 @@ class ReplayApp:
         try:
             capture = self.lookup.nearest(url, parse_timestamp(ts) if ts else None)
             original = self.lookup.original(capture)
+        except NotArchived as exc:
+            return pages.error_page("404 Not Found", str(exc), url=url)
+        if mod is None and _framed(original):
+            content = archive_path(timestamp(capture.fetched_at) + "mp_", capture.url)
+            return pages.frame_page(capture, self.lookup.captures(capture.url), content)
+        try:
             record = self.lookup.read(original)
         except NotArchived as exc:
             return pages.error_page("404 Not Found", str(exc), url=url)
         if record.status == 0:
             return pages.error_page("404 Not Found", f"{url}: record without an HTTP response", url=url)
-        return archived_reply(record, capture, rewrite=mod != "id_")
+        return archived_reply(record, capture, rewrite=mod != "id_", framed=mod is not None and mod != "id_")
+
+
+def _framed(capture: Capture) -> bool:
+    """Whether ``/web/TS/URL`` shows this capture under the banner: an HTML page that is not a redirect."""
+    return "html" in (capture.content_type or "").lower() and not 300 <= capture.status < 400
 
 
 def _rebuild_uri(environ: dict[str, Any]) -> str:
