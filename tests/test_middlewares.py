@@ -45,6 +45,7 @@ def test_gzip_body_and_redirect_are_archived_before_rewriting(crawler, tmp_path:
     info = req.meta[META_CAPTURE]
     redirect = Request("http://127.0.0.1:9/old")
     mw.process_response(redirect, Response(redirect.url, status=301, headers={"Location": "/a.html"}, request=redirect))
+    ArchiveSession.of(crawler).flush_index()  # rows are committed in batches by the index writer thread
     index = ArchiveIndex(ArchiveHome.resolve(tmp_path).index_url)
     with index.sessions() as s:
         rows = {c.url: c for c in s.query(Capture)}
@@ -59,6 +60,7 @@ def test_gzip_body_and_redirect_are_archived_before_rewriting(crawler, tmp_path:
     mw.process_response(again, Response(again.url, status=200, body=raw, request=again,
                                         headers={"Content-Encoding": "gzip"}))
     assert again.meta[META_UNCHANGED]
+    ArchiveSession.of(crawler).flush_index()
     with index.sessions() as s:
         revisit = s.query(Capture).filter(Capture.record_type == "revisit").one()
     assert revisit.refers_to_record_id == row.record_id
@@ -78,6 +80,7 @@ def test_pipelines_extract_then_write_metadata_and_article(crawler, tmp_path: Pa
     extraction.spider_closed()
     assert item.extraction.ok and "Dmitri Peskow" in item.extraction.text
     IndexPipeline.from_crawler(crawler).process_item(item)
+    ArchiveSession.of(crawler).flush_index()
     index = ArchiveIndex(ArchiveHome.resolve(tmp_path).index_url)
     with index.sessions() as s:
         article = s.query(Article).one()
@@ -90,7 +93,7 @@ def test_broken_html_is_a_counted_failure_not_a_crash(crawler) -> None:  # type:
     from newsarchive.crawler.session import CaptureInfo
 
     extraction = ExtractionPipeline.from_crawler(crawler)
-    info = CaptureInfo(1, "<urn:x>", "sha1:X", __import__("datetime").datetime.now(), 200)
+    info = CaptureInfo(Capture(id=1), "<urn:x>", "sha1:X", __import__("datetime").datetime.now(), 200)
     item = asyncio.run(extraction.process_item(ArticleItem("http://127.0.0.1:9/x", info, "\x00\x01<<<>>", "demo")))
     extraction.spider_closed()
     assert not item.extraction.ok and item.extraction.reason

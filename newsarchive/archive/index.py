@@ -7,9 +7,12 @@ data: every row can be rebuilt from the WARC files (``newsarchive reindex``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +20,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    or_,
     select,
 )
 from sqlalchemy.engine import Engine, make_url
@@ -101,6 +105,56 @@ def make_engine(url: str) -> Engine:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         raise IndexUnavailable(f"cannot connect to index {redact(url)}: {reason}") from exc
     return engine
+
+
+def _on_domains(domains: Iterable[str]) -> Any:
+    """Captures whose host is one of ``domains`` (with or without ``www.``) or a subdomain of one."""
+    names: set[str] = set()
+    for domain in domains:
+        name = domain.split(":")[0].lower().rstrip(".")
+        names |= {name, name[4:] if name.startswith("www.") else name}
+    names.discard("")
+    if not names:
+        return Capture.host.is_(None)
+    return or_(Capture.host.in_(sorted(names)), *(Capture.host.like(f"%.{n}") for n in sorted(names)))
+
+
+def _redirect_key(url: str, location: str) -> str:
+    from urllib.parse import urljoin
+
+    from newsarchive.archive.urls import url_key as key_of
+
+    return key_of(urljoin(url, location))
+
+
+@dataclass
+class ArchivedKeys:
+    """The archive as a crawl's recrawl decisions see it, loaded once per crawl (no query per link).
+
+    ``responses``: URL keys with a full 200 response; ``with_article``: keys with an article row (also those
+    whose extraction is being finished from the WARC at start); ``redirects``: keys whose newest capture is a
+    redirect, to the key it points at. Keys absent from all three were never archived.
+    """
+
+    responses: frozenset[str] = frozenset()
+    with_article: set[str] = field(default_factory=set)
+    redirects: dict[str, str] = field(default_factory=dict)
+
+    def resolve(self, key: str, max_redirects: int = 5) -> str:
+        """Where ``key`` ends after the archived redirects (as :meth:`ArchiveIndex.prior_capture` follows them)."""
+        for _ in range(max_redirects):
+            target = self.redirects.get(key)
+            if target is None or target == key:
+                return key
+            key = target
+        return key
+
+    def archived(self, key: str) -> bool:
+        """Whether ``key`` (after archived redirects) has a full 200 response in the archive."""
+        return self.resolve(key) in self.responses
+
+    def has_article(self, key: str) -> bool:
+        return self.resolve(key) in self.with_article
 
 
 class ArchiveIndex:
@@ -203,6 +257,71 @@ class ArchiveIndex:
         return PriorCapture(last.url, last.fetched_at, first or last.fetched_at, last.record_id,
                             last.payload_digest, last.etag, last.last_modified, bool(has_article))
 
+    def prior_captures(self, url_keys: Iterable[str], chunk: int = 500) -> dict[str, PriorCapture]:
+        """What ``_prior`` gives for each of many keys (no redirects followed), three queries per ``chunk``
+        keys; keys never archived with a full 200 response are absent."""
+        keys = sorted(set(url_keys))
+        found: dict[str, PriorCapture] = {}
+        with self.sessions() as s:
+            for start in range(0, len(keys), chunk):
+                part = keys[start:start + chunk]
+                last: dict[str, Capture] = {}
+                for capture in s.scalars(select(Capture).where(Capture.url_key.in_(part), Capture.status == 200,
+                                                               Capture.record_type == "response")
+                                         .order_by(Capture.fetched_at)):
+                    last[capture.url_key] = capture
+                first = {k: v for k, v in s.execute(select(Capture.url_key, func.min(Capture.fetched_at))
+                                                    .where(Capture.url_key.in_(part)).group_by(Capture.url_key))}
+                with_article = set(s.scalars(select(Capture.url_key).join(Article, Article.capture_id == Capture.id)
+                                             .where(Capture.url_key.in_(part)).distinct()))
+                for key, row in last.items():
+                    found[key] = PriorCapture(row.url, row.fetched_at, first.get(key) or row.fetched_at, row.record_id,
+                                              row.payload_digest, row.etag, row.last_modified, key in with_article)
+        return found
+
+    def archived_keys(self, hosts: Iterable[str] | None = None) -> ArchivedKeys:
+        """What the recrawl decisions of a crawl need to know of the archive, in one pass (see ArchivedKeys);
+        with ``hosts``, only captures on those domains (their subdomains and www variants included)."""
+        stmt = (select(Capture.url_key, Capture.url, Capture.status, Capture.record_type, Capture.location,
+                       Article.id.is_not(None))
+                .outerjoin(Article, Article.capture_id == Capture.id)
+                .order_by(Capture.fetched_at, Capture.id))
+        if hosts is not None:
+            stmt = stmt.where(_on_domains(hosts))
+        newest_redirect: dict[str, str | None] = {}
+        responses: set[str] = set()
+        with_article: set[str] = set()
+        with self.sessions() as s:
+            for key, url, status, record_type, location, has_article in s.execute(stmt.execution_options(yield_per=5000)):
+                if has_article:
+                    with_article.add(key)
+                if status == 200 and record_type == "response":
+                    responses.add(key)
+                newest_redirect[key] = location and _redirect_key(url, location) if 300 <= status < 400 else None
+        redirects = {k: v for k, v in newest_redirect.items() if v}
+        return ArchivedKeys(frozenset(responses), set(with_article), redirects)
+
+    def orphan_captures(self, hosts: Iterable[str] | None = None) -> list[Capture]:
+        """Archived article responses (200, HTML or untyped) that have no article row: their extraction
+        did not finish (the crawl was killed). Oldest first."""
+        stmt = (select(Capture).outerjoin(Article, Article.capture_id == Capture.id)
+                .where(Article.id.is_(None), Capture.kind == "article", Capture.status == 200,
+                       Capture.record_type == "response")
+                .order_by(Capture.fetched_at, Capture.id))
+        if hosts is not None:
+            stmt = stmt.where(_on_domains(hosts))
+        with self.sessions() as s:
+            rows = list(s.scalars(stmt))
+        return [c for c in rows if not c.content_type or "html" in c.content_type.lower()]
+
+    def indexed_records(self, warc_file: str) -> set[str]:
+        """The record ids of one WARC file that index rows point at (captures and metadata records)."""
+        with self.sessions() as s:
+            ids = set(s.scalars(select(Capture.record_id).where(Capture.warc_file == warc_file)))
+            ids |= set(s.scalars(select(Capture.request_record_id).where(Capture.warc_file == warc_file,
+                                                                         Capture.request_record_id.is_not(None))))
+        return {i for i in ids if i}
+
     def payload_original(self, url_key: str, payload_digest: str) -> Capture | None:
         """The newest full response of this URL with this payload digest (for identical-payload revisits)."""
         with self.sessions() as s:
@@ -272,3 +391,139 @@ class ArchiveIndex:
                 first_fetch=s.scalar(select(func.min(Capture.fetched_at))),
                 last_fetch=s.scalar(select(func.max(Capture.fetched_at))),
             )
+
+
+# -- batched writes -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PendingArticle:
+    """An article row waiting for its capture's id (the capture may sit in the same batch)."""
+
+    article: Article
+    capture: Capture
+
+
+@dataclass
+class WriterStats:
+    batches: int = 0
+    rows: int = 0
+    failed_rows: int = 0
+    seconds: float = 0.0
+
+
+class IndexWriter:
+    """Index rows written by one background thread, one transaction per batch.
+
+    ``add`` queues a row and returns at once (the crawl's reactor thread never waits for the database). A batch
+    is committed when ``batch_size`` rows wait or ``interval`` seconds passed since the first of them, and at
+    :meth:`flush` / :meth:`close`. Callers queue a row only after the WARC record it points at was written and
+    flushed, so rows never point at bytes that are not on disk. A batch that fails is retried row by row; a
+    row that fails alone is logged and counted (``stats.failed_rows``), never raised into the crawl.
+    """
+
+    def __init__(self, index: ArchiveIndex, *, batch_size: int = 500, interval: float = 0.5,
+                 on_error: Callable[[str], None] | None = None):
+        self.index = index
+        self.batch_size = max(1, batch_size)
+        self.interval = interval
+        self.on_error = on_error
+        self.stats = WriterStats()
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="index-writer", daemon=True)
+        self._thread.start()
+
+    def add(self, row: Capture | Article | FetchFailure | PendingArticle) -> None:
+        if self._closed:
+            raise RuntimeError("index writer is closed")
+        self._queue.put(row)
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Commit everything queued so far; False if that did not happen within ``timeout`` seconds."""
+        done = threading.Event()
+        self._queue.put(done)
+        return done.wait(timeout)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        batch: list[Any] = []
+        waiting: list[threading.Event] = []
+        deadline = 0.0
+        stop = False
+        while not stop:
+            timeout = None if not batch else max(0.0, deadline - time.monotonic())
+            try:
+                item = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                item = ...
+            if item is None:
+                stop = True
+            elif isinstance(item, threading.Event):
+                waiting.append(item)
+            elif item is not ...:
+                if not batch:
+                    deadline = time.monotonic() + self.interval
+                batch.append(item)
+                if len(batch) < self.batch_size:
+                    continue
+            if batch and (stop or waiting or len(batch) >= self.batch_size or time.monotonic() >= deadline):
+                self._commit(batch)
+                batch = []
+            for event in waiting:
+                event.set()
+            waiting = []
+
+    def _commit(self, batch: list[Any]) -> None:
+        started = time.perf_counter()
+        try:
+            with self.index.session() as s:
+                self._write(s, batch)
+            self.stats.rows += len(batch)
+        except SQLAlchemyError as exc:
+            logger.warning("index batch of %d rows failed (%s); writing them one by one", len(batch),
+                           str(getattr(exc, "orig", exc)).splitlines()[0])
+            for row in batch:
+                self._commit_one(row)
+        self.stats.batches += 1
+        self.stats.seconds += time.perf_counter() - started
+
+    def _commit_one(self, row: Any) -> None:
+        try:
+            with self.index.session() as s:
+                self._write(s, [row])
+            self.stats.rows += 1
+        except SQLAlchemyError as exc:
+            self.stats.failed_rows += 1
+            reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+            logger.error("index row for %s not written: %s", _row_url(row), reason)
+            if self.on_error is not None:
+                self.on_error(reason)
+
+    @staticmethod
+    def _write(s: Session, batch: list[Any]) -> None:
+        for row in batch:
+            if isinstance(row, PendingArticle):
+                if row.capture.id is None:  # its capture is in this batch: give it an id first
+                    s.flush()
+                if row.capture.id is None:
+                    raise _MissingCapture(row.article.url)
+                row.article.capture_id = row.capture.id
+                s.add(row.article)
+            else:
+                s.add(row)
+        s.flush()
+
+
+class _MissingCapture(SQLAlchemyError):
+    def __init__(self, url: str):
+        super().__init__(f"the capture of {url} was not written")
+
+
+def _row_url(row: Any) -> str:
+    target = row.article if isinstance(row, PendingArticle) else row
+    return str(getattr(target, "url", "?"))

@@ -127,7 +127,12 @@ class CaptureMiddleware:
             return Revisit(prior.url, prior.fetched_at, prior.record_id, prior.payload_digest, REVISIT_NOT_MODIFIED)
         if response.status != 200 or not response.body:
             return None
-        original = self.session.index.payload_original(url_key(response.url), sha1_digest(response.body))
+        key = url_key(response.url)
+        if key in self.session.fetched_now:  # fetched before in this crawl: its row may still be queued
+            self.session.flush_index()
+        elif key not in self.session.archived.responses:  # never archived: nothing to compare with
+            return None
+        original = self.session.index.payload_original(key, sha1_digest(response.body))
         if original is None:
             return None
         return Revisit(original.url, original.fetched_at, original.record_id, original.payload_digest,
@@ -168,11 +173,13 @@ class CaptureMiddleware:
             location=_header(response, b"Location"),
             kind=_kind(request, response),
         )
-        capture_id = session.index.add_capture(row)
+        session.add_row(row)  # committed in the next batch, by the index writer thread
+        if response.status == 200 and revisit is None:
+            session.fetched_now.add(row.url_key)
         self.stats.inc_value("newsarchive/captures")
         self.stats.inc_value(f"newsarchive/captures/status/{response.status}")
         self.stats.inc_value("newsarchive/warc/bytes", written.ref.length + written.request_ref.length)
-        return CaptureInfo(capture_id, written.record_id, written.payload_digest, fetched_at, response.status)
+        return CaptureInfo(row, written.record_id, written.payload_digest, fetched_at, response.status)
 
 
 def _header(response: Response, name: bytes) -> str | None:

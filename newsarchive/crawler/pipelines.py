@@ -12,6 +12,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from newsarchive.archive.index import PendingArticle
 from newsarchive.crawler.items import ArticleItem
 from newsarchive.crawler.session import ArchiveSession
 from newsarchive.extract.article import Extraction, ExtractOptions, extract, failed
@@ -111,6 +112,7 @@ class IndexPipeline:
         site's template is learned again from everything the index now holds, for the next crawl."""
         from newsarchive.archive.dedup import cluster_articles
 
+        self.session.flush_index()
         try:
             report = cluster_articles(self.session.index)
             logger.info("story clusters: %s", report)
@@ -134,7 +136,8 @@ class IndexPipeline:
             _ref, meta_id = self.session.writer.write_metadata(
                 item.url, item.capture.record_id, {**result.as_record(), "newsarchive_site": item.site},
                 moment=item.capture.fetched_at)
-        self.session.index.add_article(article_row(result, ArticleSource(item.capture.capture_id, item.url, item.site,
-                                                                    item.capture.fetched_at), meta_id))
+        row = article_row(result, ArticleSource(item.capture.capture_id or 0, item.url, item.site,
+                                                item.capture.fetched_at), meta_id)
+        self.session.add_row(PendingArticle(row, item.capture.row))  # after its capture, in the same or a later batch
         self.stats.inc_value("newsarchive/articles" if result.ok else "newsarchive/articles/failed")
         return item

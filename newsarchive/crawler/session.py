@@ -17,7 +17,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from newsarchive.archive.home import ArchiveHome
-from newsarchive.archive.index import ArchiveIndex
+from newsarchive.archive.index import ArchivedKeys, ArchiveIndex, IndexWriter, PendingArticle
+from newsarchive.archive.models import Article, Capture, FetchFailure
 from newsarchive.archive.warc import WarcWriter, WarcWriterOptions, recover_open_files
 
 logger = logging.getLogger(__name__)
@@ -27,13 +28,21 @@ _ATTR = "_newsarchive_session"
 
 @dataclass(frozen=True)
 class CaptureInfo:
-    """What the capture middleware leaves in ``request.meta['newsarchive_capture']`` for the pipelines."""
+    """What the capture middleware leaves in ``request.meta['newsarchive_capture']`` for the pipelines.
 
-    capture_id: int
+    ``row`` is the capture's index row; it is committed by the session's :class:`IndexWriter` in a later
+    batch, so its ``id`` may still be None while the page is extracted (the article row is queued with it).
+    """
+
+    row: Capture
     record_id: str
     payload_digest: str
     fetched_at: datetime
     status: int
+
+    @property
+    def capture_id(self) -> int | None:
+        return self.row.id
 
 
 class ArchiveSession:
@@ -56,6 +65,13 @@ class ArchiveSession:
         self.writer = WarcWriter(self.home.warc_dir, options)
         self.lock = threading.Lock()  # the writer and its file offsets are shared by reactor and pipelines
         self.run_id: int | None = None
+        # index rows go through one background thread in batches (never a transaction on the reactor thread)
+        self.rows = IndexWriter(self.index, batch_size=settings.getint("NEWSARCHIVE_INDEX_BATCH_SIZE", 500),
+                                interval=settings.getfloat("NEWSARCHIVE_INDEX_FLUSH_INTERVAL", 0.5),
+                                on_error=self._row_failed)
+        self.archived = ArchivedKeys()  # loaded when the spider opens
+        self.fetched_now: set[str] = set()  # URL keys of full 200 responses archived in this crawl
+        self.orphans: list[Capture] = []  # archived article pages whose extraction a killed crawl left undone
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -69,22 +85,57 @@ class ArchiveSession:
             setattr(crawler, _ATTR, session)
         return session
 
+    def _row_failed(self, reason: str) -> None:
+        self.crawler.stats.inc_value("newsarchive/index/failed_rows")
+
     def spider_opened(self, spider: Spider) -> None:
+        from newsarchive.crawler.recovery import index_unindexed
+
+        args: dict[str, Any] = {k: v for k, v in getattr(spider, "run_args", {}).items()}
+        self.run_id = self.index.start_run(spider.name, args, site=getattr(spider, "run_site", None))
         for done in recover_open_files(self.home.warc_dir, host=self._host):
             logger.warning("recovered unclosed WARC %s (%d records)", done.path, done.records)
             self.crawler.stats.inc_value("newsarchive/warc/recovered")
-        args: dict[str, Any] = {k: v for k, v in getattr(spider, "run_args", {}).items()}
-        self.run_id = self.index.start_run(spider.name, args, site=getattr(spider, "run_site", None))
-        logger.info("archive home %s, index %s, run %s", self.home.root, self.index.url.split("@")[-1], self.run_id)
+            if done.records:
+                tail = index_unindexed(self.index, done.path)
+                self.crawler.stats.inc_value("newsarchive/recovered/captures", tail.captures)
+                self.crawler.stats.inc_value("newsarchive/recovered/articles", tail.articles)
+        domains = _domains(spider)
+        self.orphans = self.index.orphan_captures(domains) if self.crawler.settings.getbool(
+            "NEWSARCHIVE_RECOVER_EXTRACTIONS", True) else []
+        self.archived = self.index.archived_keys(domains)
+        self.archived.with_article.update(c.url_key for c in self.orphans)  # being extracted now: not due
+        if self.orphans:
+            logger.warning("%d archived page(s) of a killed crawl were never extracted; extracting them from the "
+                           "WARC first", len(self.orphans))
+        logger.info("archive home %s, index %s, run %s (%d URL keys archived)", self.home.root,
+                    self.index.url.split("@")[-1], self.run_id, len(self.archived.responses))
+
+    def add_row(self, row: Capture | Article | FetchFailure | PendingArticle) -> None:
+        """Queue an index row (committed in the next batch, after the WARC bytes it points at)."""
+        self.rows.add(row)
+
+    def flush_index(self) -> None:
+        """Commit every queued index row now (before reading the index back, e.g. at close)."""
+        if not self.rows.flush(timeout=600):
+            logger.error("index rows still not committed after 600 s")
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         with self.lock:
             self.writer.close()
+        self.rows.close()
         stats = {k: v for k, v in (self.crawler.stats.get_stats() or {}).items()}
         status = "finished" if reason == "finished" else reason
         if self.run_id is not None:
             self.index.finish_run(self.run_id, status=status, stats=_jsonable(stats))
         self.index.close()
+
+
+def _domains(spider: Spider) -> list[str] | None:
+    sites = getattr(spider, "sites", None)
+    if not sites:
+        return None
+    return sorted({d for site in sites for d in site.domains})
 
 
 def _jsonable(stats: dict[str, Any]) -> dict[str, Any]:

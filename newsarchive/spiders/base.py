@@ -12,6 +12,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,6 +24,8 @@ from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
 from newsarchive.archive.charset import decode_html
+from newsarchive.archive.index import PriorCapture
+from newsarchive.archive.models import FetchFailure
 from newsarchive.archive.urls import canonicalize, url_key
 from newsarchive.crawler.items import ArticleItem
 from newsarchive.crawler.middlewares import (
@@ -33,7 +36,7 @@ from newsarchive.crawler.middlewares import (
     AlreadyArchived,
 )
 from newsarchive.crawler.recrawl import RecrawlPolicy
-from newsarchive.crawler.session import ArchiveSession
+from newsarchive.crawler.session import ArchiveSession, CaptureInfo
 from newsarchive.crawler.sites import SiteConfig, SitesConfigError, load_sites, select_sites, with_limits
 
 logger = logging.getLogger(__name__)
@@ -91,6 +94,7 @@ class BaseNewsSpider(scrapy.Spider):
         self.seen_keys: set[str] = set()
         self.requested_urls: set[str] = set()
         self.policies = {s.name: RecrawlPolicy.parse(s.recrawl) for s in self.sites}
+        self._priors: dict[str, PriorCapture | None] = {}  # recrawl candidates of the page being parsed
         self.run_args = {"sites": [s.name for s in self.sites], "strategies": list(self.strategies),
                          "max_pages": max_pages, "depth": depth}
         if os.environ.get("NEWSARCHIVE_SCHEDULE_RUN_ID"):  # set by `newsarchive schedule` for its crawls
@@ -152,6 +156,10 @@ class BaseNewsSpider(scrapy.Spider):
             meta={META_KIND: kind, META_SITE: site.name, META_DEPTH: depth, **(meta or {})},
         )
 
+    def budget_spent(self, site: SiteConfig) -> bool:
+        """Whether the site's page budget is used up (then no more links need to be looked at)."""
+        return bool(site.max_pages) and self.requested[site.name] >= (site.max_pages or 0)
+
     def listed_article_request(self, url: str, site: SiteConfig) -> Request | None:
         """An article listed in a feed or sitemap: trusted, unless the site's article_pattern says otherwise
         (sitemaps often list section and tag pages too)."""
@@ -168,8 +176,8 @@ class BaseNewsSpider(scrapy.Spider):
         if key in self.seen_keys:  # http/https, www and tracking variants of one article within this crawl
             return None
         self.seen_keys.add(key)
-        prior = self.archive.index.prior_capture(key)
-        if not self.policies[site.name].due(prior, datetime.now(UTC)):
+        due, prior = self.recrawl_decision(key, site.name)
+        if not due:
             self.crawler.stats.inc_value("newsarchive/skipped/archived")
             logger.debug("archived, not due for a recrawl: %s", url)
             return None
@@ -184,16 +192,55 @@ class BaseNewsSpider(scrapy.Spider):
 
     def recrawl_due(self, url: str, site_name: str | None) -> bool:
         """Whether ``url`` may be fetched under its site's recrawl policy (used for redirect targets)."""
+        return self.recrawl_decision(url_key(url), site_name)[0]
+
+    def recrawl_decision(self, key: str, site_name: str | None) -> tuple[bool, PriorCapture | None]:
+        """(due, last capture) for a URL key, answered from the archive's keys loaded once per crawl: a URL
+        never archived, or archived with its article under a ``never`` policy, costs no database query;
+        only a recrawl candidate needs its last capture (batched per page by :meth:`prefetch_priors`)."""
+        archived = self.archive.archived
+        if not archived.archived(key):
+            return True, None
         policy = self.policies.get(site_name or "")
         if policy is None:
-            return True
-        return policy.due(self.archive.index.prior_capture(url_key(url)), datetime.now(UTC))
+            return True, None
+        if policy.kind == "never" and archived.has_article(key):
+            return False, None
+        target = archived.resolve(key)
+        if target in self._priors:
+            prior = self._priors[target]
+        else:  # not prefetched (a feed entry, a redirect target): one lookup
+            prior = self.archive.index.prior_capture(key)
+            self.crawler.stats.inc_value("newsarchive/index/prior_lookups")
+        if prior is not None and not prior.has_article and archived.has_article(target):
+            prior = replace(prior, has_article=True)  # its extraction is being finished from the WARC
+        return policy.due(prior, datetime.now(UTC)), prior
+
+    def prefetch_priors(self, urls: Iterable[str], site: SiteConfig) -> None:
+        """Load, in one query, the last captures of those ``urls`` that are recrawl candidates; replaces the
+        previous page's (the cache is bounded by one page's links)."""
+        archived = self.archive.archived
+        policy = self.policies.get(site.name)
+        wanted: set[str] = set()
+        for url in urls:
+            key = url_key(url)
+            if key in self.seen_keys or not archived.archived(key):
+                continue
+            if policy is not None and policy.kind == "never" and archived.has_article(key):
+                continue
+            wanted.add(archived.resolve(key))
+        found = self.archive.index.prior_captures(wanted) if wanted else {}
+        self._priors = {key: found.get(key) for key in wanted}
+        if wanted:
+            self.crawler.stats.inc_value("newsarchive/index/prior_batches")
 
     @property
     def archive(self) -> ArchiveSession:
         return ArchiveSession.of(self.crawler)
 
     async def start(self) -> AsyncIterator[Any]:
+        for item in self.orphan_items():
+            yield item
         for site in self.sites:
             for request in self.site_start_requests(site):
                 if request is not None:
@@ -204,6 +251,23 @@ class BaseNewsSpider(scrapy.Spider):
                 for request in (await late(site)) if late is not None else ():
                     if request is not None:
                         yield request
+
+    def orphan_items(self) -> Iterator[ArticleItem]:
+        """Archived article pages a killed crawl never extracted, read back from the WARC for the pipelines."""
+        from newsarchive.crawler.recovery import read_orphan
+
+        session = self.archive
+        orphans, session.orphans = session.orphans, []
+        for capture in orphans:
+            page = read_orphan(session.home.warc_dir, capture)
+            if page is None:
+                self.crawler.stats.inc_value("newsarchive/recovered/unreadable")
+                continue
+            site = self.site_of(capture.url)
+            self.crawler.stats.inc_value("newsarchive/recovered/extractions")
+            info = CaptureInfo(capture, capture.record_id, capture.payload_digest, capture.fetched_at, capture.status)
+            yield ArticleItem(url=capture.url, capture=info, html=page.html,
+                              site=site.name if site is not None else capture.host)
 
     def site_start_requests(self, site: SiteConfig) -> Iterator[Request | None]:
         """Each strategy mixin contributes ``start_<strategy>(site)``; they run in ``strategies`` order."""
@@ -249,7 +313,7 @@ class BaseNewsSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"newsarchive/errors/{kind}")
         logger.warning("fetch failed for %s: %s", request.url, reason)
         session = self.archive
-        session.index.add_failure(session.run_id, request.url, f"{kind}: {reason}")
+        session.add_row(FetchFailure(run_id=session.run_id, url=request.url, reason=f"{kind}: {reason}"))
 
 
 def _content_type(response: Response) -> str:

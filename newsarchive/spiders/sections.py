@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,6 +10,8 @@ from scrapy.http import Request, Response, TextResponse
 
 from newsarchive.crawler.sites import SiteConfig
 from newsarchive.spiders.base import META_DEPTH, BaseNewsSpider, _is_html
+
+logger = logging.getLogger(__name__)
 
 
 class SectionStrategy(BaseNewsSpider):
@@ -26,17 +29,44 @@ class SectionStrategy(BaseNewsSpider):
         yield from self.follow_links(response, site)
 
     def follow_links(self, response: Response, site: SiteConfig) -> Iterator[Any]:
+        """Requests for the page's article and section links: each distinct link once, at most
+        ``NEWSARCHIVE_MAX_LINKS_PER_PAGE`` of them, none once the site's page budget is spent, and the
+        archive consulted for all of them at once (a page with 100,000 links costs seconds, not minutes)."""
         depth = int(response.meta.get(META_DEPTH, 0))
         if depth >= site.depth or "sections" not in self.strategies or not isinstance(response, TextResponse):
             return
-        for href in response.css("a[href]::attr(href)").getall():
+        if self.budget_spent(site):
+            self.crawler.stats.inc_value("newsarchive/skipped/links_budget_spent")
+            return
+        limit = self.settings.getint("NEWSARCHIVE_MAX_LINKS_PER_PAGE", 5000)
+        articles: list[str] = []
+        sections: list[str] = []
+        seen: set[str] = set()
+        hrefs = response.xpath("//a/@href").getall()
+        for href in hrefs:
+            if href in seen:
+                continue
+            seen.add(href)
             url = response.urljoin(href.strip())
             if self.site_of(url) is not site or not self.allowed(url, site):
                 continue
             if self.is_article_url(url, site):
-                yield self.article_request(url, site, depth=depth + 1)
+                articles.append(url)
             elif self.is_section_url(url, site):
-                yield self.make_request(url, site, "section", self.parse_section, depth=depth + 1)
+                sections.append(url)
+            if limit and len(articles) + len(sections) >= limit:
+                self.crawler.stats.inc_value("newsarchive/skipped/links_over_limit", len(hrefs) - len(seen))
+                logger.warning("%s: more than %d links; the first %d followed", response.url, limit, limit)
+                break
+        self.prefetch_priors(articles, site)
+        for url in articles:
+            if self.budget_spent(site):
+                return
+            yield self.article_request(url, site, depth=depth + 1)
+        for url in sections:
+            if self.budget_spent(site):
+                return
+            yield self.make_request(url, site, "section", self.parse_section, depth=depth + 1)
 
     def is_section_url(self, url: str, site: SiteConfig) -> bool:
         from urllib.parse import urlsplit

@@ -67,10 +67,13 @@ class SitemapStrategy(BaseNewsSpider):
             logger.warning("not a sitemap: %s (%s)", response.url, exc)
             return
         self.crawler.stats.inc_value("newsarchive/sitemaps/parsed")
-        for entry in sitemap:
-            loc = entry.get("loc")
-            if not loc or self.site_of(loc) is not site:
-                continue
+        locs = [loc for loc in (entry.get("loc") for entry in sitemap) if loc and self.site_of(loc) is site]
+        if sitemap.type == "urlset":
+            self.prefetch_priors(locs, site)  # one query for the whole list, not one per URL
+        for loc in locs:
+            if self.budget_spent(site):
+                self.crawler.stats.inc_value("newsarchive/skipped/links_budget_spent")
+                return
             if sitemap.type == "sitemapindex":
                 yield self.make_request(loc, site, "sitemap", self.parse_sitemap)
             elif sitemap.type == "urlset":
