@@ -5,6 +5,7 @@ Used by replay (:mod:`newsarchive.web.replay`), re-extraction and the crawl's of
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -81,7 +82,9 @@ class ArchiveLookup:
         return target
 
     def read(self, capture: Capture) -> StoredRecord:
-        path = (self.warc_dir / capture.warc_file).resolve()
+        # lexically normalised, not resolved: `..` and absolute paths in a row are refused, while the links
+        # `newsarchive import` places under warcs/imported/ to WARC files kept elsewhere are followed
+        path = Path(os.path.normpath(self.warc_dir / capture.warc_file))
         if not path.is_relative_to(self.warc_dir):
             raise NotArchived(f"index row {capture.id} points outside the WARC directory")
         try:

@@ -387,9 +387,29 @@ def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[WarcRef, Stored
             raise WarcReadError(path, fh.tell(), f"corrupt or truncated: {exc}") from exc
 
 
+def dechunk(body: bytes) -> bytes:
+    """A ``Transfer-Encoding: chunked`` body as sent (wget and proxies store it so) joined into the entity;
+    a body that does not parse as chunks is returned as it is."""
+    out, pos = bytearray(), 0
+    while True:
+        eol = body.find(b"\r\n", pos)
+        if eol < 0:
+            return bytes(out) if out else body
+        try:
+            size = int(body[pos:eol].split(b";", 1)[0].strip(), 16)
+        except ValueError:
+            return bytes(out) if out else body
+        if size == 0:
+            return bytes(out)
+        out += body[eol + 2:eol + 2 + size]
+        pos = eol + 2 + size + 2
+
+
 def decoded_body(record: StoredRecord) -> bytes:
-    """The payload with ``Content-Encoding`` undone (gzip, deflate, br where brotli is installed)."""
+    """The payload with ``Transfer-Encoding: chunked`` and ``Content-Encoding`` undone (gzip, deflate, br)."""
     body = record.payload
+    if "chunked" in (record.http_header("Transfer-Encoding") or "").lower():
+        body = dechunk(body)
     encoding = (record.http_header("Content-Encoding") or "").strip().lower()
     try:
         if encoding in ("gzip", "x-gzip"):
