@@ -17,7 +17,7 @@ import sys
 import click
 
 from newsarchive import __version__
-from newsarchive.cli import crawl, demo, maintenance, read, web
+from newsarchive.cli import crawl, demo, ingest, maintenance, read, web
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -37,7 +37,8 @@ def cli(verbose: int, debug: bool) -> None:
 
 for command in (crawl.crawl, read.show, read.diff, read.stats, crawl.schedule, read.runs_command, read.templates,
                 demo.demo, crawl.worker, maintenance.db, web.replay, read.search, maintenance.cdxj,
-                maintenance.reindex, maintenance.reextract, maintenance.verify, maintenance.export, read.stories):
+                maintenance.reindex, maintenance.reextract, maintenance.verify, maintenance.export, read.stories,
+                ingest.import_command, ingest.wacz):
     cli.add_command(command)
 
 
