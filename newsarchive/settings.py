@@ -53,6 +53,11 @@ DOWNLOADER_MIDDLEWARES = {
     # does not archive them again).
     "newsarchive.crawler.offline.OfflineReplayMiddleware": 950,
 }
+SPIDER_MIDDLEWARES = {
+    # 850: page requisites (stylesheets, images, fonts, scripts) of archived pages, scheduled after the
+    # spider's own output; below Depth (900) so requisites do not count as link depth, above Referer (700).
+    "newsarchive.crawler.requisites.RequisitesMiddleware": 850,
+}
 ITEM_PIPELINES = {
     # 300: extraction off the reactor thread (process pool), then 800: WARC metadata record + index row.
     "newsarchive.crawler.pipelines.ExtractionPipeline": 300,
@@ -77,9 +82,19 @@ NEWSARCHIVE_EXTRACTION_WORKERS = 2  # processes; 0 runs extraction in a thread
 NEWSARCHIVE_EXTRACTION_MIN_WORDS = 20
 NEWSARCHIVE_TEMPLATES_ENABLED = True  # learn each site's recurring chrome from the index; strip it on later pages
 NEWSARCHIVE_INDEX_ENABLED = True
+NEWSARCHIVE_INDEX_BATCH_SIZE = 500  # index rows per transaction (written by one background thread)
+NEWSARCHIVE_INDEX_FLUSH_INTERVAL = 0.5  # seconds a queued index row waits at most before its batch commits
+NEWSARCHIVE_MAX_LINKS_PER_PAGE = 5000  # links followed from one page at most (0: no limit)
+NEWSARCHIVE_RECOVER_EXTRACTIONS = True  # at start, extract archived pages a killed crawl left unextracted
+NEWSARCHIVE_TEST_KILL_AT = ""  # crash tests only: "captured|extracting|extracted:N" SIGKILLs the crawl there
 NEWSARCHIVE_OFFLINE_ENABLED = False  # answer requests from the archive (developing spiders, no network)
 NEWSARCHIVE_OFFLINE_TIMESTAMP = ""  # "" newest capture, else the capture nearest this 14-digit timestamp
 NEWSARCHIVE_OFFLINE_MISS = "ignore"  # a URL not in the archive: "ignore" the request or answer "404"
+NEWSARCHIVE_REQUISITES_ENABLED = True  # archive what pages need to render; per site: `requisites = false`
+NEWSARCHIVE_REQUISITES_KINDS = "article"  # kinds of page whose requisites are fetched ("article,section")
+NEWSARCHIVE_REQUISITES_PER_PAGE = 100  # new requisite URLs one page (or stylesheet) may add
+NEWSARCHIVE_REQUISITES_MAX = 10_000  # requisite URLs per crawl
+NEWSARCHIVE_REQUISITES_MAXSIZE = 16 * 1024 * 1024  # bytes; larger requisites (videos) are dropped
 NEWSARCHIVE_PROGRESS_ENABLED = True
 NEWSARCHIVE_PROGRESS_INTERVAL = 10.0  # seconds between progress lines
 # Several workers on one crawl (`newsarchive crawl --workers N`, `newsarchive worker`): see

@@ -225,10 +225,21 @@ class Template:
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{esc(title)}</title>\n<link rel=\"canonical\" href=\"{esc(canonical)}\">\n"
             f'<link rel="alternate" type="{self.outlet.feed_type}" title="{esc(self.outlet.name)}" href="{esc(feed)}">\n'
-            f"{meta}\n<style>{self.css}</style>\n"
+            f"{meta}\n{self.requisite_links()}\n<style>{self.css}</style>\n"
             f"<script>window.dataLayer=window.dataLayer||[];dataLayer.push({{site:'{self.outlet.key}'}});</script>\n"
-            f'</head>\n<body class="{self.body_class}">\n{body}\n</body>\n</html>\n'
+            f'</head>\n<body class="{self.body_class}">\n{self.brand_bar()}\n{body}\n</body>\n</html>\n'
         )
+
+    def requisite_links(self) -> str:
+        """The outlet's stylesheet (which @imports the font), favicon and lazy-loading script."""
+        return (f'<link rel="stylesheet" href="/static/{self.outlet.key}.css">\n'
+                '<link rel="icon" href="/favicon.ico" type="image/x-icon">\n'
+                '<script src="/static/site.js" defer></script>')
+
+    def brand_bar(self) -> str:
+        """A strip with the outlet's logo, lazy-loaded (``data-src``, swapped in by site.js)."""
+        return (f'<div class="brandbar"><img class="lazy" src="/media/blank.gif" data-src="/media/logo-{self.outlet.key}'
+                '.png" width="96" height="20" alt=""></div>')
 
     def nav_links(self) -> str:
         return "".join(f'<li><a href="{s.path}">{esc(s.label)}</a></li>' for s in self.outlet.sections)
@@ -255,8 +266,10 @@ class Template:
         first = captions[0] if captions else story.title
         extra = "".join(f'<p class="caption-repeat">{esc(c)}</p>' for c in captions[1:])
         credit = "".join(f'<span class="credit">{esc(c)}</span>' for c in credits)
-        return (f'<figure class="media"><img src="/media/{story.slug}.gif" alt="{esc(first)}" width="640" '
-                f'height="360"><figcaption>{esc(first)} {credit}</figcaption>{extra}</figure>')
+        return (f'<figure class="media"><picture><source media="(min-width: 1400px)" srcset="/media/{story.slug}'
+                f'-960.png"><img src="/media/{story.slug}-640.png" srcset="/media/{story.slug}-640.png 640w, '
+                f'/media/{story.slug}-960.png 960w" sizes="640px" alt="{esc(first)}" width="640" height="360">'
+                f'</picture><figcaption>{esc(first)} {credit}</figcaption>{extra}</figure>')
 
     def related_teasers(self, chrome: PageChrome, heading: str = "Das könnte Sie auch interessieren") -> str:
         items = []
@@ -292,8 +305,9 @@ class Template:
         chrome = page_chrome(self.outlet.key, story)
         body = "\n".join((self.cookie_banner(), self.header(), self.article_body(base, story, chrome, stories),
                           self.footer()))
-        return self.page(base, title=f"{story.title} | {self.outlet.name}",
-                         canonical=base + self.article_path(story), meta=self.article_meta(base, story), body=body)
+        og_image = f'<meta property="og:image" content="{base}/media/{story.slug}-960.png">'
+        return self.page(base, title=f"{story.title} | {self.outlet.name}", canonical=base + self.article_path(story),
+                         meta=self.article_meta(base, story) + "\n" + og_image, body=body)
 
     def teaser(self, story: Story, extra_query: str = "") -> str:
         return (f'<div class="teaser"><h2><a href="{self.article_path(story)}{extra_query}">{esc(story.title)}</a>'

@@ -32,7 +32,7 @@ from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from newsarchive.demo import render
+from newsarchive.demo import assets, render
 from newsarchive.demo.content import STORIES, Story
 
 logger = logging.getLogger(__name__)
@@ -207,6 +207,7 @@ class DemoSite:
                                             SITE_DATE),
         }
         res.update(self._xml_resources(stories, newest))
+        res.update(requisite_resources(key, stories))
         for path, page in render.render_service_pages(key, base_url=base).items():
             res[path] = Resource.make(page, HTML, SITE_DATE)
         for section in self.outlet.sections:
@@ -405,6 +406,31 @@ class DemoHandler(BaseHTTPRequestHandler):
         self.send_header("ETag", ("W/" if weak else "") + resource.etag)
         self.send_header("Last-Modified", render.http_date(resource.last_modified))
         self.send_header("Cache-Control", "public, max-age=60")
+
+
+# -- page requisites -------------------------------------------------------------------------------------------
+
+def requisite_resources(outlet_key: str, stories: Sequence[Story]) -> dict[str, Resource]:
+    """Stylesheets, font, script, favicon and the images of the outlet's pages (see demo/assets.py)."""
+    css, js = "text/css; charset=utf-8", "application/javascript; charset=utf-8"
+    brand, accent = assets.colors_of(outlet_key)
+    res = {
+        f"/static/{outlet_key}.css": Resource.make(assets.stylesheet(outlet_key), css, SITE_DATE),
+        "/static/fonts.css": Resource.make(assets.FONTS_CSS, css, SITE_DATE),
+        "/static/fonts/demo-icons.ttf": Resource.make(assets.truetype(), "font/ttf", SITE_DATE),
+        "/static/site.js": Resource.make(assets.SITE_JS, js, SITE_DATE),
+        "/static/paper.png": Resource.make(assets.png(48, 48, ((246, 243, 236), (238, 234, 224)), stripe=6),
+                                           "image/png", SITE_DATE, compressible=False),
+        "/favicon.ico": Resource.make(assets.ico(brand), "image/x-icon", SITE_DATE, compressible=False),
+        f"/media/logo-{outlet_key}.png": Resource.make(assets.png(96, 20, (brand, accent), stripe=8), "image/png",
+                                                       SITE_DATE, compressible=False),
+    }
+    for story in stories:
+        colors = assets.colors_of(story.slug)
+        for width in (640, 960):
+            res[f"/media/{story.slug}-{width}.png"] = Resource.make(
+                assets.png(width, width * 9 // 16, colors), "image/png", SITE_DATE, compressible=False)
+    return res
 
 
 # -- hostile pages -------------------------------------------------------------------------------------------
