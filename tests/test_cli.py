@@ -51,6 +51,9 @@ def test_bad_arguments(tmp_path: Path) -> None:
 
 
 def test_show_unknown_url(tmp_path: Path) -> None:
+    from newsarchive.archive.index import ArchiveIndex
+
+    ArchiveIndex(f"sqlite:///{tmp_path / 'index.sqlite'}")  # an empty archive (a missing one is refused)
     assert_one_line_error(run("show", "http://127.0.0.1/none", home=tmp_path), 1, "no archived article")
 
 

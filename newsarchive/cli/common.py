@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -39,6 +40,38 @@ def archive_options(func: F) -> F:
 
 def resolve_home(home: str | None, index_url: str | None) -> ArchiveHome:
     return ArchiveHome.resolve(home, index_url)
+
+
+def existing_home(home: str | None, index_url: str | None, *, index: bool = True,
+                  warcs: bool = False) -> ArchiveHome:
+    """The home of a read command, refused (one line, exit 2) when it holds no archive.
+
+    So a mistyped ``--home`` never creates an empty archive and answers "0 articles". ``index``: the
+    index must exist (checked for an SQLite file; a server database is the operator's to name);
+    ``warcs``: the home must have its ``warcs/`` directory.
+    """
+    archive = resolve_home(home, index_url)
+    database = sqlite_file(archive.index_url)
+    if index and database is not None and not database.is_file():
+        raise UserError(f"no archive at {archive.root}: the index {database} does not exist "
+                        "(mistyped --home or --index-url? a crawl creates it)")
+    if warcs and not archive.warc_dir.is_dir():
+        raise UserError(f"no archive at {archive.root}: it has no warcs/ directory (mistyped --home?)")
+    return archive
+
+
+def sqlite_file(index_url: str) -> Path | None:
+    """The database file of an SQLite index URL; None for an in-memory or a server database."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(index_url)
+    except ArgumentError:
+        return None  # open_index reports the bad URL
+    if not url.drivername.startswith("sqlite") or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database).expanduser()
 
 
 def open_index(home: ArchiveHome) -> Any:

@@ -11,6 +11,7 @@ from newsarchive.cli.common import (
     EXIT_FAILED,
     UserError,
     archive_options,
+    existing_home,
     friendly_errors,
     open_index,
     resolve_home,
@@ -75,7 +76,7 @@ def cdxj(output: str | None, home: str | None, index_url: str | None) -> None:
     """
     from newsarchive.archive.cdxj import write_cdxj
 
-    archive = resolve_home(home, index_url)
+    archive = existing_home(home, index_url, index=False, warcs=True)
     if output:
         with open(output, "w", encoding="utf-8") as fh:
             summary = write_cdxj(archive.warc_dir, fh)
@@ -97,7 +98,7 @@ def reindex(home: str | None, index_url: str | None) -> None:
     from newsarchive.archive.reindex import ReindexError
     from newsarchive.archive.reindex import reindex as rebuild
 
-    archive = resolve_home(home, index_url)
+    archive = existing_home(home, index_url, index=False, warcs=True)
     try:
         report = rebuild(open_index(archive), archive.warc_dir,
                          progress=lambda path: click.echo(f"reading {path.name}", err=True))
@@ -128,7 +129,7 @@ def reextract(sites: tuple[str, ...], limit: int | None, no_warc: bool, home: st
     from newsarchive.extract.reextract import ReextractOptions
     from newsarchive.extract.reextract import reextract as run
 
-    archive = resolve_home(home, index_url)
+    archive = existing_home(home, index_url, warcs=True)
     report = run(open_index(archive), archive.warc_dir,
                  ReextractOptions(sites=sites, write_warc=not no_warc, limit=limit))
     click.echo(f"{report.articles} articles re-extracted with {report.extractor_version}: {report.changed} changed, "
@@ -149,7 +150,7 @@ def verify(home: str | None, index_url: str | None) -> None:
     """
     from newsarchive.archive.verify import verify_archive
 
-    archive = resolve_home(home, index_url)
+    archive = existing_home(home, index_url, warcs=True)
     report = verify_archive(open_index(archive), archive.warc_dir)
     for problem in report.problems:
         click.echo(str(problem))
@@ -160,7 +161,7 @@ def verify(home: str | None, index_url: str | None) -> None:
 
 
 @click.command()
-@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.argument("out_dir", type=click.Path(file_okay=False, allow_dash=True))
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True)
 @click.option("--gzip", "compress", is_flag=True, help="Gzip JSONL/CSV files (Parquet is compressed inside).")
 @click.option("--site", "sites", multiple=True, help="Only articles of this site (repeatable).")
@@ -177,33 +178,52 @@ def verify(home: str | None, index_url: str | None) -> None:
 @click.option("--max-rows", type=click.IntRange(min=1), help="Rows per file at most (more files otherwise).")
 @click.option("--max-bytes", type=click.IntRange(min=1), help="Start a new file once one reaches this size.")
 @click.option("--with-warc", is_flag=True, help="Also copy the WARC records of the exported captures.")
+@click.option("--schema", type=click.Choice(["newsarchive", "news-please", "fundus"]), default="newsarchive",
+              show_default=True, help="Name the columns as this tool does (news-please: maintext, date_publish ...; "
+              "fundus: plaintext, publishing_date, topics ...).")
+@click.option("--fields", help="Only these columns, comma-separated, in this order (names of the --schema).")
+@click.option("--license", "license_id", default="other", show_default=True,
+              help="License declared in the dataset card (a Hugging Face id such as cc-by-4.0).")
+@click.option("--stories/--no-stories", default=True, show_default=True,
+              help="Cluster articles not yet in a story first, so every row has a story_id (--dedup near always "
+                   "does).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @archive_options
 @friendly_errors
 def export(out_dir: str, fmt: str, compress: bool, sites: tuple[str, ...], since: Any, until: Any, date_field: str,
            languages: tuple[str, ...], min_words: int, status: str, dedup: str, max_rows: int | None,
-           max_bytes: int | None, with_warc: bool, quiet: bool, home: str | None, index_url: str | None) -> None:
+           max_bytes: int | None, with_warc: bool, schema: str, fields: str | None, license_id: str, stories: bool,
+           quiet: bool, home: str | None, index_url: str | None) -> None:
     """Export articles as a dataset (JSONL, CSV or Parquet) with provenance and a README.md dataset card.
 
+    OUT_DIR - writes the rows to stdout (no card, no shards), for piping.
+
     \b
-    Example:
+    Examples:
       newsarchive export ./dataset --format parquet --site demo-courier --since 2024-01-01 --dedup near
+      newsarchive export ./np --schema news-please --license cc-by-4.0
+      newsarchive export - --fields url,title,authors,published | jq .title
     """
     from datetime import UTC, timedelta
 
     from newsarchive.archive.export import ExportError, ExportFilters, ExportOptions, export_dataset
 
-    archive = resolve_home(home, index_url)
+    archive = existing_home(home, index_url)
     filters = ExportFilters(
         sites=sites, since=since.replace(tzinfo=UTC) if since else None,
         until=until.replace(tzinfo=UTC) + timedelta(days=1) if until else None, date_field=date_field,
         languages=languages, min_words=min_words, status=None if status == "any" else status)
     options = ExportOptions(format=fmt, gzip=compress, dedup=dedup, max_rows=max_rows, max_bytes=max_bytes,
-                            with_warc=with_warc, progress=not quiet)
+                            with_warc=with_warc, progress=not quiet, schema=schema, license=license_id,
+                            fields=tuple(f.strip() for f in fields.split(",") if f.strip()) if fields else (),
+                            assign_stories=stories)
     try:
         result = export_dataset(open_index(archive), out_dir, filters=filters, options=options,
                                 warc_dir=archive.warc_dir)
     except ExportError as exc:
         raise UserError(str(exc)) from exc
+    if result.card is None:  # the data went to stdout
+        click.echo(f"exported {result.rows} rows ({result.duplicates_skipped} duplicates skipped)", err=True)
+        return
     click.echo(f"exported {result.rows} rows to {len(result.files)} data files in {result.out_dir} "
                f"({result.duplicates_skipped} duplicates skipped, {result.warc_records} WARC records)")

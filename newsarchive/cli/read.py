@@ -11,9 +11,9 @@ from newsarchive.cli.common import (
     EXIT_FAILED,
     UserError,
     archive_options,
+    existing_home,
     friendly_errors,
     open_index,
-    resolve_home,
 )
 
 
@@ -57,7 +57,7 @@ def show(url: str, text: bool, as_json: bool, home: str | None, index_url: str |
     """
     from newsarchive.archive.urls import canonicalize
 
-    index = open_index(resolve_home(home, index_url))
+    index = open_index(existing_home(home, index_url))
     article = index.latest_article(url) or index.latest_article(canonicalize(url))
     if article is None:
         raise UserError(f"no archived article for {url} (try: newsarchive stats)", exit_code=EXIT_FAILED)
@@ -96,7 +96,7 @@ def diff(url: str, list_only: bool, old: int, new: int, home: str | None, index_
     """
     from newsarchive.archive.versions import text_diff
 
-    versions = open_index(resolve_home(home, index_url)).article_versions(url)
+    versions = open_index(existing_home(home, index_url)).article_versions(url)
     if not versions:
         raise UserError(f"no archived article for {url}", exit_code=EXIT_FAILED)
     if list_only or len(versions) == 1:
@@ -125,7 +125,7 @@ def stats(as_json: bool, home: str | None, index_url: str | None) -> None:
     Example:
       newsarchive stats --home ./newsarchive-data
     """
-    summary = open_index(resolve_home(home, index_url)).stats()
+    summary = open_index(existing_home(home, index_url)).stats()
     if as_json:
         echo_json(summary)
         return
@@ -173,7 +173,7 @@ def search(words: tuple[str, ...], site: str | None, language: str | None, date_
         search_articles,
     )
 
-    index = open_index(resolve_home(home, index_url))
+    index = open_index(existing_home(home, index_url))
     ensure_search_index(index.engine)
     query = SearchQuery(q=" ".join(words), site=site, language=language,
                         date_from=date_from.replace(tzinfo=UTC) if date_from else None,
@@ -214,7 +214,7 @@ def runs_command(site: str | None, limit: int, health_window: int, as_json: bool
 
     from newsarchive.archive.runs import history_table, run_history, site_health
 
-    index = open_index(resolve_home(home, index_url))
+    index = open_index(existing_home(home, index_url))
     records = run_history(index, site=site, limit=limit)
     if not records:
         click.echo("no runs yet" + (f" for {site}" if site else ""), err=True)
@@ -252,7 +252,7 @@ def stories(min_size: int, limit: int, threshold: float, rebuild: bool, as_json:
     from newsarchive.archive.dedup import ClusterOptions, cluster_articles
     from newsarchive.archive.dedup import stories as list_stories
 
-    index = open_index(resolve_home(home, index_url))
+    index = open_index(existing_home(home, index_url))
     try:
         report = cluster_articles(index, options=ClusterOptions(threshold=threshold), rebuild=rebuild)
     except ValueError as exc:  # stored signatures made with other settings
@@ -295,7 +295,7 @@ def templates(sites: tuple[str, ...], learn: bool, fresh: bool, show_lines: bool
     from newsarchive.extract.learning import learn as learn_template
     from newsarchive.extract.learning import load, save
 
-    index = open_index(resolve_home(home, index_url))
+    index = open_index(existing_home(home, index_url))
     if not sites:
         with index.sessions() as s:
             sites = tuple(s.scalars(select(Article.site).distinct().order_by(Article.site)))
