@@ -181,7 +181,7 @@ def test_capture_list(server: ReplayServer) -> None:
     assert status == 200 and "3 captures of" in page
     assert "/web/20240301100000/" in page and "/web/20240308100000/" in page
     # the timeline: one box for March 2024 holding a dot per capture, revisits marked as such
-    assert "<div class=month><b>2024-03 · 3</b>" in page
+    assert "<div class='month'><b>2024-03 · 3</b>" in page
     assert page.count("<a class=revisit ") == 2 and page.count("<a class=capture ") == 1
 
 
@@ -282,3 +282,50 @@ def test_archived_url_with_query_string(tmp_path: Path) -> None:
         status, _, _, body = get(srv, f"/web/2024/{url}")
         assert (status, body) == (200, b"page two")
         assert get(srv, "/web/2024/https://news.example/list?page=3")[0] == 404
+
+
+def test_timeline_shows_empty_months_between_captures(tmp_path: Path) -> None:
+    from newsarchive.archive.warc import HttpExchange
+    from tests.archive_builder import Builder, at
+
+    builder = Builder(tmp_path / "t")
+    url = "https://news.example/live"
+    for name, days in (("jan", -40), ("mar", 0), ("may", 70)):
+        builder.exchange(name, HttpExchange(url, 200, [("Content-Type", "text/plain")], name.encode(),
+                                            fetched_at=at(days=days)))
+    built = builder.close()
+    with ReplayServer(built.index, built.warc_dir, ReplayOptions(port=0)) as srv:
+        status, _, _, body = get(srv, f"/web/*/{url}")
+    page = body.decode()
+    assert status == 200
+    months = [m for m in ("2024-01", "2024-02", "2024-03", "2024-04", "2024-05") if f"<b>{m} · " in page]
+    assert months == ["2024-01", "2024-02", "2024-03", "2024-04", "2024-05"]
+    assert "<div class='month empty'><b>2024-02 · 0</b>" in page and "<div class='month'><b>2024-05 · 1</b>" in page
+
+
+def test_new_pages_escape_and_refuse_bad_input(fresh: BuiltArchive, fresh_server: ReplayServer) -> None:
+    from newsarchive.archive.models import Article
+
+    with fresh.index.session() as s:
+        row = s.get(Article, fresh.articles["story"].id)
+        assert row is not None
+        row.site = "<script>alert('site')</script>"
+    status, _, headers, body = get(fresh_server, "/search?q=bridge")
+    assert status == 200 and b"<script>alert" not in body and b"&lt;script&gt;alert(&#x27;site&#x27;)" in body
+    status, _, _, body = get(fresh_server, "/diff?url=%3Cscript%3Ex")
+    assert status == 404 and b"<script>x" not in body and b"&lt;script&gt;x" in body
+    status, _, _, body = get(fresh_server, f"/diff?url={STORY_URL}&from=x")
+    assert status == 404  # one version only: nothing to compare
+    status, _, headers, body = get(fresh_server, "/export.csv?q=bridge")
+    assert status == 200 and headers["content-disposition"] == 'attachment; filename="newsarchive-search.csv"'
+    import csv
+    import io
+
+    table = list(csv.DictReader(io.StringIO(body.decode("utf-8"), newline="")))
+    assert [(r["url"], r["title"]) for r in table] == [(STORY_URL, "Harbour bridge reopens after repairs")]
+    assert "steel cables" in table[0]["text"] and "\n" in table[0]["text"]  # paragraphs kept in the quoted field
+    status, _, headers, body = get(fresh_server, "/export.jsonl?lang=de")
+    assert status == 200 and headers["content-type"].startswith("application/x-ndjson")
+    assert [line.count(b'"site": "zeitung"') for line in body.splitlines()] == [1]
+    status, _, _, body = get(fresh_server, "/stories")
+    assert status == 200 and b"No story ran at more than one outlet yet." in body

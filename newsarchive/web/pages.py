@@ -51,7 +51,7 @@ table.diff{table-layout:fixed;font-size:.9em}table.diff td{vertical-align:top;wh
 table.diff td.del{background:#fde2e1}table.diff td.add{background:#dcf5dc}table.diff td.chg{background:#fff4c2}
 .timeline{display:flex;flex-wrap:wrap;gap:.4em;margin:1em 0}
 .month{background:#fff;border:1px solid #ddd;border-radius:6px;padding:.3em .6em;min-width:8em}
-.month b{display:block;font-size:.85em;color:#555}.month a{display:inline-block;width:.8em;height:.8em;
+.month.empty{opacity:.5}.month b{display:block;font-size:.85em;color:#555}.month a{display:inline-block;width:.8em;height:.8em;
 border-radius:50%;background:#2f6fb0;margin:.1em}.month a.revisit{background:#8aa9c9}.month a.error{background:#c0392b}
 """
 _NAV = "<a href='/'>newsarchive</a><a href='/search'>Search</a><a href='/stories'>Stories</a>"
@@ -255,7 +255,7 @@ def article_page(index: ArchiveIndex, article_id: int) -> Reply:
     paragraphs = "".join(f"<p>{esc(line)}</p>" for line in article.text.splitlines() if line.strip())
     body = (f"<h1 class=article-title>{esc(article.title or article.url)}</h1>"
             f"<p><a class=original href='{esc(original)}'>View the archived original</a> · "
-            f"<a class=timeline href='{esc('/web/*/' + capture.url)}'>all captures</a></p>"
+            f"<a class=all-captures href='{esc('/web/*/' + capture.url)}'>all captures</a></p>"
             f"<dl class=article-meta>{meta}</dl>"
             + (f"<p class=status>No article text: {esc(article.reason)}</p>" if article.status != "ok" else "")
             + _story_box(index, article.id) + _versions_box(index, article)
@@ -330,15 +330,25 @@ def _dot(c: Capture) -> str:
             f"title='{esc(when(c.fetched_at))} · {c.status} {esc(c.record_type)}'></a>")
 
 
+def _month_span(captures: list[Capture], most: int = 36) -> dict[str, list[Capture]]:
+    """Every month from the first capture to the last (empty ones too, so gaps show), if there are few enough."""
+    first = min(c.fetched_at for c in captures).astimezone(UTC)
+    last = max(c.fetched_at for c in captures).astimezone(UTC)
+    count = (last.year - first.year) * 12 + last.month - first.month + 1
+    if count > most:
+        return {}
+    return {f"{first.year + (first.month - 1 + i) // 12}-{(first.month - 1 + i) % 12 + 1:02d}": [] for i in range(count)}
+
+
 def captures_page(url: str, captures: list[Capture]) -> Reply:
     """The timeline of captures of a URL (one box per month, a dot per capture) and the list of them."""
     if not captures:
         return error_page("404 Not Found", f"{url} is not in the archive")
-    months: dict[str, list[Capture]] = {}
+    months = _month_span(captures)
     for c in sorted(captures, key=lambda c: c.fetched_at):
         months.setdefault(c.fetched_at.astimezone(UTC).strftime("%Y-%m"), []).append(c)
-    timeline = "".join(f"<div class=month><b>{m} · {len(cs)}</b>{''.join(_dot(c) for c in cs)}</div>"
-                       for m, cs in months.items())
+    timeline = "".join(f"<div class='month{'' if cs else ' empty'}'><b>{m} · {len(cs)}</b>{''.join(_dot(c) for c in cs)}"
+                       "</div>" for m, cs in months.items())
     rows = "".join(
         f"<tr><td><a href='{esc(archive_path(_ts(c.fetched_at), c.url))}'>{when(c.fetched_at)}</a></td>"
         f"<td>{c.status}</td><td>{esc(c.record_type)}</td><td>{esc(c.content_type or '')}</td>"
