@@ -1,0 +1,296 @@
+"""``newsarchive import``: WARC/WACZ files written by other tools (Debian's wget, pywb's recording proxy,
+py-wacz, warcio) become captures and articles; filters, damage, whole-file gzip, idempotence, resume."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import shutil
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from newsarchive.archive.index import ArchiveIndex
+from newsarchive.archive.lookup import ArchiveLookup
+from newsarchive.archive.models import Article, Capture, CrawlRun
+from newsarchive.archive.warcscan import scan
+from newsarchive.demo.server import DemoServer
+from newsarchive.service.importer import ImportFailed, ImportFilters, ImportOptions, import_archives
+from tests.pywb import free_port, pywb_bin
+
+OUTLET = "wien24"
+
+
+def wget_mirror(url: str, out: Path) -> Path:
+    """A WARC written by Debian's wget mirroring ``url`` two levels deep."""
+    if shutil.which("wget") is None:
+        pytest.skip("wget is not installed (apt-get install wget)")
+    out.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["wget", "-q", "-r", "-l", "2", "-e", "robots=off", "--warc-file=mirror", "-P", "site",
+                    "--timeout=30", "--tries=1", url], cwd=out, check=False, timeout=120)
+    warc = out / "mirror.warc.gz"
+    assert warc.exists(), "wget wrote no WARC"
+    return warc
+
+
+@pytest.fixture(scope="module")
+def wget_warc(demo_sites: DemoServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return wget_mirror(demo_sites.urls(OUTLET).home, tmp_path_factory.mktemp("wget"))
+
+
+def record_types(path: Path) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for item in scan(path):
+        assert isinstance(item, tuple)
+        _ref, record = item
+        url = record.warc_header("WARC-Target-URI") or ""
+        key = record.rec_type if "http" in url or record.rec_type in ("request", "warcinfo") else "other"
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Iterator[tuple[ArchiveIndex, Path]]:
+    index = ArchiveIndex(f"sqlite:///{tmp_path / 'index.sqlite'}")
+    yield index, tmp_path / "warcs"
+    index.close()
+
+
+def story_words(demo_sites: DemoServer) -> tuple[str, str]:
+    story = demo_sites.stories(OUTLET)[0]
+    return demo_sites.article_url(OUTLET, story.slug), story.paragraphs[0][0]
+
+
+def test_wget_warc_gives_captures_articles_and_provenance(wget_warc: Path, demo_sites: DemoServer,
+                                                          home: tuple[ArchiveIndex, Path]) -> None:
+    index, warc_dir = home
+    report = import_archives(index, warc_dir, [wget_warc.parent], ImportOptions(workers=2))
+    responses = record_types(wget_warc)["response"]
+    assert report.captures == responses and not report.damaged
+    url, first_paragraph = story_words(demo_sites)
+    article = index.latest_article(url)
+    assert article is not None and article.status == "ok" and article.language == "de"
+    assert first_paragraph[:60] in article.text
+    assert article.metadata_record_id  # the extracted fields are in a WARC metadata record of the home
+    with index.sessions() as s:
+        capture = s.get(Capture, article.capture_id)
+        run = s.get(CrawlRun, report.run_id)
+    assert capture is not None and run is not None and capture.run_id == run.id and run.spider == "import"
+    assert capture.warc_file.startswith("imported/") and capture.method == "GET" and capture.request_record_id
+    assert (warc_dir / capture.warc_file).resolve() == wget_warc.resolve()  # linked, not copied
+    record = ArchiveLookup(index, warc_dir).read(capture)  # replay reads it through the link
+    assert record.warc_header("WARC-Record-ID") == capture.record_id and record.status == 200
+    assert capture.kind == "article" and capture.url == url  # wget's <...> around the URI is dropped
+
+    again = import_archives(index, warc_dir, [wget_warc], ImportOptions(workers=0))
+    assert again.captures == 0 and again.duplicates == responses and again.articles == 0
+
+
+def test_resume_after_a_stop_and_copy(wget_warc: Path, home: tuple[ArchiveIndex, Path]) -> None:
+    index, warc_dir = home
+    first = import_archives(index, warc_dir, [wget_warc], ImportOptions(
+        workers=0, copy=True, batch_size=4, filters=ImportFilters(max_records=6)))
+    assert first.captures == 6
+    rest = import_archives(index, warc_dir, [wget_warc], ImportOptions(workers=0, copy=True, batch_size=4))
+    responses = record_types(wget_warc)["response"]
+    assert rest.captures == responses - 6 and rest.duplicates == 6
+    with index.sessions() as s:
+        ids = list(s.scalars(select(Capture.record_id)))
+        files = set(s.scalars(select(Capture.warc_file)))
+    assert len(ids) == len(set(ids)) == responses
+    (name,) = files
+    assert not (warc_dir / name).is_symlink() and (warc_dir / name).read_bytes() == wget_warc.read_bytes()
+
+
+def test_filters(wget_warc: Path, demo_sites: DemoServer, home: tuple[ArchiveIndex, Path]) -> None:
+    index, warc_dir = home
+    url, _ = story_words(demo_sites)
+    only_css = import_archives(index, warc_dir, [wget_warc], ImportOptions(
+        extract=False, filters=ImportFilters(url_pattern=r"\.css$")))
+    assert only_css.captures >= 1 and only_css.filtered > 0 and only_css.articles == 0
+    with index.sessions() as s:
+        assert all(u.endswith(".css") for u in s.scalars(select(Capture.url)))
+    later = ImportFilters(since=datetime(2100, 1, 1, tzinfo=UTC))
+    assert import_archives(index, warc_dir, [wget_warc], ImportOptions(extract=False, filters=later)).captures == 0
+    other_host = ImportFilters(hosts=("example.org",))
+    assert import_archives(index, warc_dir, [wget_warc], ImportOptions(extract=False, filters=other_host)).captures == 0
+    english = import_archives(index, warc_dir, [wget_warc], ImportOptions(
+        workers=0, filters=ImportFilters(url_pattern="/welt/", languages=("en",))))
+    assert english.captures > 0 and english.articles_ok == 0 and english.other_language > 0
+    assert index.latest_article(url) is None
+
+
+def test_whole_file_gzip_and_damaged_members(wget_warc: Path, tmp_path: Path,
+                                             home: tuple[ArchiveIndex, Path]) -> None:
+    index, warc_dir = home
+    plain = gzip.decompress(wget_warc.read_bytes())
+    whole = tmp_path / "whole.warc.gz"
+    whole.write_bytes(gzip.compress(plain))  # one gzip member for the whole file
+    report = import_archives(index, warc_dir, [whole], ImportOptions(extract=False))
+    responses = record_types(wget_warc)["response"]
+    assert report.captures == responses and not report.damaged
+    with index.sessions() as s:
+        capture = s.scalars(select(Capture).where(Capture.status == 200)).first()
+    assert capture is not None and capture.warc_file.endswith("-whole.warc")  # decompressed into the home
+    assert ArchiveLookup(index, warc_dir).read(capture).status == 200
+
+    data = bytearray(wget_warc.read_bytes())
+    refs = [item[0] for item in scan(wget_warc) if isinstance(item, tuple)]
+    middle = refs[len(refs) // 2]
+    data[middle.offset + middle.length // 2] ^= 0xFF  # one flipped byte in one member
+    broken = tmp_path / "broken" / "broken.warc.gz"
+    broken.parent.mkdir()
+    broken.write_bytes(bytes(data))
+    _index2 = ArchiveIndex(f"sqlite:///{tmp_path / 'other.sqlite'}")
+    damaged = import_archives(_index2, tmp_path / "other-warcs", [broken], ImportOptions(extract=False))
+    assert len(damaged.damaged) == 1 and damaged.damaged[0].offset == middle.offset
+    assert responses - 1 <= damaged.captures < responses
+    _index2.close()
+
+
+def test_bad_paths(tmp_path: Path, home: tuple[ArchiveIndex, Path]) -> None:
+    index, warc_dir = home
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(ImportFailed, match="not a .warc"):
+        import_archives(index, warc_dir, [tmp_path / "notes.txt"])
+    with pytest.raises(ImportFailed, match="no such file"):
+        import_archives(index, warc_dir, [tmp_path / "missing.warc.gz"])
+    (tmp_path / "fake.wacz").write_bytes(b"not a zip")
+    with pytest.raises(ImportFailed, match="not a readable WACZ"):
+        import_archives(index, warc_dir, [tmp_path / "fake.wacz"])
+
+
+# -- records real files contain, written with warcio (the library behind pywb and Browsertrix) -----------------
+PAGE = ("<html lang='en'><head><title>Harbour reopens</title></head><body><article><h1>Harbour reopens</h1>"
+        + "".join(f"<p>The harbour of the town reopened on Monday after {n} weeks of repairs to the old quay, "
+                  f"officials said, and the first ferries are expected to arrive before the weekend.</p>"
+                  for n in range(2, 8)) + "</article></body></html>").encode("utf-8")
+
+
+def _http(status: str, headers: list[tuple[str, str]]) -> StatusAndHeaders:
+    return StatusAndHeaders(status, headers, protocol="HTTP/1.1")
+
+
+def tricky_warc(path: Path) -> None:
+    import brotli  # type: ignore[import-not-found]
+
+    with open(path, "wb") as fh:
+        writer = WARCWriter(fh, gzip=True, warc_version="1.0")
+        chunked = b"".join(b"%x\r\n%s\r\n" % (len(PAGE[i:i + 300]), PAGE[i:i + 300]) for i in range(0, len(PAGE), 300))
+        chunked += b"0\r\n\r\n"
+        response = writer.create_warc_record("https://news.example/chunked", "response", payload=io.BytesIO(chunked),
+                                             http_headers=_http("200 OK", [("Content-Type", "text/html"),
+                                                                           ("Transfer-Encoding", "chunked")]))
+        writer.write_record(response)
+        request = writer.create_warc_record(
+            "https://news.example/chunked", "request", payload=io.BytesIO(b""),
+            http_headers=StatusAndHeaders("GET /chunked HTTP/1.1", [("Host", "news.example")], is_http_request=True),
+            warc_headers_dict={"WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID")})
+        writer.write_record(request)  # request after its response (pywb's order)
+        br = writer.create_warc_record("https://news.example/br", "response", payload=io.BytesIO(brotli.compress(PAGE)),
+                                       http_headers=_http("200 OK", [("Content-Type", "text/html; charset=utf-8"),
+                                                                     ("Content-Encoding", "br")]),
+                                       warc_headers_dict={"WARC-Truncated": "length"})
+        writer.write_record(br)
+        revisit = writer.create_revisit_record("https://news.example/br", br.rec_headers.get_header("WARC-Payload-Digest"),
+                                               "https://news.example/br", br.rec_headers.get_header("WARC-Date"),
+                                               http_headers=_http("200 OK", [("Content-Type", "text/html")]))
+        writer.write_record(revisit)
+        image = writer.create_warc_record("https://news.example/pic.png", "resource", payload=io.BytesIO(b"\x89PNG...."),
+                                          warc_content_type="image/png")
+        writer.write_record(image)
+    first = next(item[0] for item in scan(path) if isinstance(item, tuple))
+    data = path.read_bytes()
+    path.write_bytes(data + data[first.offset:first.offset + first.length])  # one record twice: one capture
+
+
+def test_chunked_br_truncated_revisit_resource_duplicate(tmp_path: Path, home: tuple[ArchiveIndex, Path]) -> None:
+    index, warc_dir = home
+    tricky_warc(tmp_path / "tricky.warc.gz")
+    report = import_archives(index, warc_dir, [tmp_path / "tricky.warc.gz"], ImportOptions(workers=0))
+    assert report.captures == 4 and report.duplicates == 1 and report.articles_ok == 2
+    with index.sessions() as s:
+        rows = {c.url + ":" + c.record_type: c for c in s.scalars(select(Capture))}
+        texts = {a.url: a.text for a in s.scalars(select(Article))}
+    assert rows["https://news.example/chunked:response"].request_record_id  # paired though written after
+    assert rows["https://news.example/br:response"].truncated == "length"
+    assert rows["https://news.example/pic.png:resource"].content_type == "image/png"
+    assert set(texts) == {"https://news.example/chunked", "https://news.example/br"}  # no article for the revisit
+    assert all("first ferries are expected" in t and "\r\n" not in t for t in texts.values())
+
+
+# -- pywb's recording proxy ---------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_pywb_recording(demo_sites: DemoServer, tmp_path: Path, home: tuple[ArchiveIndex, Path]) -> None:
+    import time
+    import urllib.request
+
+    manager, server = pywb_bin("wb-manager"), pywb_bin("wayback")
+    if not manager or not server:
+        pytest.skip("pywb is not installed (set NEWSARCHIVE_PYWB_BIN to its bin directory or put it on PATH)")
+    subprocess.run([manager, "init", "rec"], cwd=tmp_path, check=True, capture_output=True, timeout=120)
+    port = free_port()
+    proc = subprocess.Popen([server, "--record", "--live", "-b", "127.0.0.1", "-p", str(port)], cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url, first_paragraph = story_words(demo_sites)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/rec/record/mp_/{url}", timeout=10).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.2)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    warcs = list((tmp_path / "collections" / "rec" / "archive").glob("*.warc.gz"))
+    assert warcs, "pywb recorded nothing"
+    index, warc_dir = home
+    report = import_archives(index, warc_dir, [tmp_path / "collections" / "rec" / "archive"], ImportOptions(workers=0))
+    assert report.captures >= 1 and not report.damaged
+    article = index.latest_article(url)
+    assert article is not None and first_paragraph[:60] in article.text
+    with index.sessions() as s:
+        capture = s.get(Capture, article.capture_id)
+    assert capture is not None and capture.request_record_id  # pywb writes the request after the response
+
+
+# -- a WACZ written by py-wacz --------------------------------------------------------------------------------------
+def wacz_cli() -> str:
+    found = shutil.which("wacz") or (str(Path(__import__("sys").executable).parent / "wacz"))
+    if not Path(found).exists():
+        pytest.skip("py-wacz is not installed (pip install wacz; it is in the test extra)")
+    return found
+
+
+def test_py_wacz_package_imports_like_its_warc(wget_warc: Path, tmp_path: Path, demo_sites: DemoServer) -> None:
+    package = tmp_path / "mirror.wacz"
+    subprocess.run([wacz_cli(), "create", "-o", str(package), str(wget_warc)], check=True, capture_output=True,
+                   timeout=300)
+    direct = ArchiveIndex(f"sqlite:///{tmp_path / 'direct.sqlite'}")
+    via_wacz = ArchiveIndex(f"sqlite:///{tmp_path / 'wacz.sqlite'}")
+    import_archives(direct, tmp_path / "direct", [wget_warc], ImportOptions(workers=0))
+    report = import_archives(via_wacz, tmp_path / "wacz", [package], ImportOptions(workers=0))
+    assert report.files == 1 and report.captures == record_types(wget_warc)["response"]
+
+    def articles(index: ArchiveIndex) -> set[tuple[str, str | None, str]]:
+        return {(a.url, a.title, a.text) for a in index.articles()}
+
+    assert articles(via_wacz) == articles(direct) and articles(direct)
+    url, _ = story_words(demo_sites)
+    article = via_wacz.latest_article(url)
+    assert article is not None
+    with via_wacz.sessions() as s:
+        capture = s.get(Capture, article.capture_id)
+    assert capture is not None and capture.warc_file.startswith("imported/") and "-mirror/" in capture.warc_file
+    direct.close()
+    via_wacz.close()
