@@ -131,7 +131,7 @@ LOADERS: dict[str, Callable[[Path], list[Page]]] = {"ae": load_ae, "fundus": loa
 
 def held_out(site: str) -> bool:
     """The fixed split by site: sites hashing odd are held out of all tuning."""
-    return hashlib.sha1(site.lower().encode()).digest()[0] % 2 == 1
+    return int(hashlib.sha256(site.lower().encode()).hexdigest(), 16) % 2 == 1
 
 
 # -- running ------------------------------------------------------------------------------------------------
@@ -236,10 +236,17 @@ def author_set(names: Sequence[str]) -> set[str]:
     return {n for name in names for part in _AUTHOR_SPLIT.split(name) if (n := norm_name(part))}
 
 
-def same_day(got: datetime | date | None, gold: str) -> bool:
+def gold_day(gold: str | None) -> datetime | date | None:
+    """The gold date, or None when missing or not a valid date (such a page is not counted)."""
+    try:
+        return (datetime.fromisoformat(gold) if len(gold) > 10 else date.fromisoformat(gold[:10])) if gold else None
+    except ValueError:
+        return None
+
+
+def same_day(got: datetime | date | None, want: datetime | date) -> bool:
     if got is None:
         return False
-    want = datetime.fromisoformat(gold) if len(gold) > 10 else date.fromisoformat(gold[:10])
     if isinstance(want, datetime) and isinstance(got, datetime) and want.tzinfo and got.tzinfo:
         return got.astimezone(want.tzinfo).date() == want.date()
     got_day = got.date() if isinstance(got, datetime) else got
@@ -254,8 +261,8 @@ def metadata_line(pairs: Sequence[Pair], which: str) -> str:
     authored = [(pg, r) for pg, r in res if pg.authors]
     a_eq = sum(1 for pg, r in authored if author_set(r.authors) == author_set(pg.authors or ()))
     a_any = sum(1 for pg, r in authored if author_set(r.authors) & author_set(pg.authors or ()))
-    dated = [(pg, r) for pg, r in res if pg.day]
-    d_ok = sum(1 for pg, r in dated if same_day(r.published, pg.day or ""))
+    dated = [(want, r) for pg, r in res if (want := gold_day(pg.day))]
+    d_ok = sum(1 for want, r in dated if same_day(r.published, want))
     return (f"title {_pct(t_ok, len(titled))}  authors set-equal {_pct(a_eq, len(authored))} "
             f"(overlap {_pct(a_any, len(authored))})  date same day {_pct(d_ok, len(dated))}")
 

@@ -5,12 +5,14 @@ carries ``status="failed"`` and a ``reason`` (``empty``, ``not-html``, ``parse-e
 ``too-short``), never ``None``. The steps:
 
 1. parse once (lxml via trafilatura), read the metadata from the untouched tree (:func:`page_metadata`);
-2. drop generic page furniture from a copy of the tree and join a split article
-   (:func:`newsarchive.extract.chrome.clean_tree`);
-3. trafilatura (comments off) on the cleaned tree twice: a precision pass, plus the full sentences a recall
-   pass has between lines both agree on (:func:`~newsarchive.extract.chrome.merge_passes`); then line
-   filters (headline, furniture phrases, datelines, a second copy of the body) and, when given, the site's
-   learned template (:mod:`newsarchive.extract.templates`);
+   Authors and agencies come from JSON-LD/meta or the visible byline (:mod:`newsarchive.extract.authors`);
+   ``image_url``, ``tags`` and ``paywalled`` are what the page declares (og/JSON-LD/keywords);
+2. drop generic page furniture from the tree and join a split article
+   (:func:`newsarchive.extract.chrome.clean_tree`); guards keep the article's own paragraphs whatever
+   their class names;
+3. one trafilatura pass (comments off) on the cleaned tree; then line filters (headline, furniture phrases,
+   datelines, a second copy of the body) and, when given, the site's learned template
+   (:mod:`newsarchive.extract.templates`). ``markdown`` is rendered from the same pass's XML body;
 4. guard against over-cleaning: when the result is implausibly short, fall back to trafilatura on the
    untouched page and readability-lxml, keeping the longer of the two (``extra["method"]`` says which).
 
@@ -33,8 +35,10 @@ from urllib.parse import urljoin, urlsplit
 import trafilatura
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
+from trafilatura.xml import xmltotxt
 
 from newsarchive.extract import chrome
+from newsarchive.extract.authors import page_credits
 
 if TYPE_CHECKING:
     from newsarchive.extract.templates import TemplateModel
@@ -42,7 +46,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 EXTRACTOR_NAME = "newsarchive-trafilatura"
-EXTRACTOR_VERSION = f"2+trafilatura-{trafilatura.__version__}"
+EXTRACTOR_VERSION = f"3+trafilatura-{trafilatura.__version__}"
 MIN_WORDS = 20
 BINARY_CONTROL_SHARE = 0.02  # more control bytes than this in the first 4 KiB: not a text page
 MIN_YEAR = 1990  # dates before this are placeholders ("0001-01-01"), not publication dates
@@ -58,7 +62,7 @@ class ExtractOptions:
     include_tables: bool = True
     chrome_filters: bool = True  # generic DOM and line filters (off: plain trafilatura)
     fallback_min_words: int = FALLBACK_MIN_WORDS
-    merge_passes: bool = True  # keep the recall pass's lines within the span the precision pass agrees on
+    merge_passes: bool = False  # also run a precision pass and merge (costs a second trafilatura run)
     fast: bool = False  # trafilatura without its readability/jusText comparison (faster, less exact)
 
 
@@ -152,11 +156,12 @@ def extract(html: str | bytes, url: str, options: ExtractOptions | None = None,
     if problem:
         return failed(url, problem)
     try:
-        tree = load_html(_without_nul(html))
+        source = _without_nul(html)
+        tree = load_html(source)
         if tree is None:
             return failed(url, "parse-error")
         meta = page_metadata(tree, url)
-        text, extra = body_text(tree, url, options, meta, template)
+        text, markdown, extra = body_text(tree, url, options, meta, template, source=source)
     except Exception as exc:  # lxml/trafilatura raise on pathological markup; one page never stops a crawl
         logger.warning("extraction failed for %s: %s", url, exc)
         return Extraction(url=url, status="failed", reason="parse-error", extra={"error": repr(exc)[:200]})
@@ -164,7 +169,8 @@ def extract(html: str | bytes, url: str, options: ExtractOptions | None = None,
         return Extraction(url=url, status="failed", reason="no-article-text", extra=extra, **meta.fields())
     meta = meta.with_language(text)
     status, reason = ("ok", None) if len(chrome.words(text)) >= options.min_words else ("failed", "too-short")
-    return Extraction(url=url, status=status, reason=reason, text=text, extra=extra, **meta.fields())
+    return Extraction(url=url, status=status, reason=reason, text=text, markdown=markdown, extra=extra,
+                      **meta.fields())
 
 
 # -- body ---------------------------------------------------------------------------------------------------
@@ -173,6 +179,44 @@ def _trafilatura_text(tree: HtmlElement, url: str, options: ExtractOptions, **kw
         tree, url=url, include_comments=False, include_tables=options.include_tables,
         favor_precision=options.favor_precision, fast=options.fast, **kw,
     ) or ""
+
+
+def _trafilatura_body(tree: HtmlElement, url: str, options: ExtractOptions) -> tuple[str, dict[str, str]]:
+    """One trafilatura pass: the plain text and, per line (by its words), the line as Markdown."""
+    doc = trafilatura.bare_extraction(
+        tree, url=url, include_comments=False, include_tables=options.include_tables,
+        favor_precision=options.favor_precision, fast=options.fast,
+    )
+    body = getattr(doc, "body", None)
+    if doc is None or body is None:
+        return "", {}
+    rendered: dict[str, str] = {}
+    for line in xmltotxt(body, True).splitlines():
+        key = _line_key(line)
+        if key and key not in rendered:
+            rendered[key] = line.strip()
+    return doc.text or "", rendered
+
+
+def _line_key(line: str) -> str:
+    return " ".join(chrome.words(line))
+
+
+_LIST_ITEM = re.compile(r"^(?:[-*+]|\d+\.)\s")
+
+
+def to_markdown(lines: list[str], rendered: dict[str, str], headings: set[str]) -> str:
+    """The kept text lines as Markdown: each line's rendering from the XML body when there is one
+    (headings ``##``, list items ``-``), restored subheadings as ``##``; blocks apart by a blank line,
+    consecutive list items together."""
+    out: list[str] = []
+    for line in lines:
+        key = _line_key(line)
+        block = rendered.get(key) or (f"## {line.strip()}" if key in headings else line.strip())
+        if out and not (_LIST_ITEM.match(block) and _LIST_ITEM.match(out[-1])):
+            out.append("")
+        out.append(block)
+    return "\n".join(out)
 
 
 def _readability_text(tree: HtmlElement) -> str:
@@ -187,25 +231,35 @@ def _readability_text(tree: HtmlElement) -> str:
 
 
 def body_text(tree: HtmlElement, url: str, options: ExtractOptions, meta: PageMeta,
-              template: TemplateModel | None) -> tuple[str, dict[str, Any]]:
-    """The article text and how it was obtained (``extra``: method, removed furniture, template lines)."""
+              template: TemplateModel | None, *, source: str | bytes | None = None,
+              ) -> tuple[str, str, dict[str, Any]]:
+    """The article text, the same as Markdown, and how it was obtained (``extra``: method, removed
+    furniture, template lines). ``tree`` is cleaned in place; ``source`` (the page) is parsed again only
+    for the over-cleaning fallback (without it, the tree is copied first)."""
     if not options.chrome_filters:
-        return _trafilatura_text(deepcopy(tree), url, options), {"method": "trafilatura"}
-    cleaned = deepcopy(tree)
-    removed = chrome.clean_tree(cleaned)
-    text = _trafilatura_text(deepcopy(cleaned), url, options)
+        text, rendered = _trafilatura_body(tree, url, options)
+        lines = [ln for ln in text.splitlines() if chrome.words(ln)]
+        return text, to_markdown(lines, rendered, set()), {"method": "trafilatura"}
+    pristine = deepcopy(tree) if source is None else None
+    removed = chrome.clean_tree(tree)
+    text, rendered = _trafilatura_body(tree, url, options)  # trafilatura works on its own copy
     if options.merge_passes:
-        precise = _trafilatura_text(deepcopy(cleaned), url, replace(options, favor_precision=True))
+        precise = _trafilatura_text(tree, url, replace(options, favor_precision=True))
         text = chrome.merge_passes(precise, text)
-    text = _filtered(chrome.restore_headings(cleaned, text), meta)
+    before = {_line_key(ln) for ln in text.splitlines()}
+    text = _filtered(chrome.restore_headings(tree, text), meta)
     extra: dict[str, Any] = {"method": "cleaned", "chrome_elements": removed}
     if len(chrome.words(text)) < options.fallback_min_words:
-        text, extra["method"] = _fallback(tree, url, options, meta, text)
+        untouched = pristine if pristine is not None else load_html(source)
+        if untouched is not None:
+            text, extra["method"] = _fallback(untouched, url, options, meta, text)
     if template is not None:
-        before = len(text.splitlines())
+        count = len(text.splitlines())
         text = template.filter(text)
-        extra["template_lines"] = before - len(text.splitlines())
-    return text, extra
+        extra["template_lines"] = count - len(text.splitlines())
+    lines = text.splitlines()
+    headings = {key for ln in lines if (key := _line_key(ln)) not in before} if extra["method"] == "cleaned" else set()
+    return text, to_markdown(lines, rendered, headings), extra
 
 
 def _filtered(text: str, meta: PageMeta) -> str:
@@ -278,6 +332,10 @@ class PageMeta:
     description: str | None = None
     canonical_url: str | None = None
     titles: tuple[str, ...] = ()  # every form of the headline on the page (JSON-LD, og, <title>, <h1>)
+    agencies: tuple[str, ...] = ()
+    image_url: str | None = None
+    tags: tuple[str, ...] = ()
+    paywalled: bool | None = None
 
     def with_language(self, text: str) -> PageMeta:
         return replace(self, language=detect_language(text, self.declared_language))
@@ -288,7 +346,8 @@ class PageMeta:
             "published": self.published, "date_source": self.date_source, "modified": self.modified,
             "modified_source": self.modified_source, "site": self.site, "section": self.section,
             "description": self.description, "canonical_url": self.canonical_url,
-            "language": self.language or self.declared_language,
+            "language": self.language or self.declared_language, "agencies": self.agencies,
+            "image_url": self.image_url, "tags": self.tags, "paywalled": self.paywalled,
         }
 
 
@@ -423,12 +482,6 @@ def _site_name(ld: dict[str, Any], metas: dict[str, str], url: str) -> str:
     return metas.get("og:site_name") or (publisher[0] if publisher else None) or urlsplit(url).hostname or ""
 
 
-def _people(authors: list[str], publishers: list[str]) -> tuple[str, ...]:
-    """Authors without the publication itself (JSON-LD often names the publisher as author)."""
-    houses = {"".join(chrome.words(p)) for p in publishers if p}
-    return tuple(dict.fromkeys(a for a in authors if "".join(chrome.words(a)) not in houses))
-
-
 _HOME_LINKS = frozenset({"home", "homepage", "start", "startseite", "inicio", "accueil", "news"})
 
 
@@ -457,17 +510,68 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMeta:
     site = _site_name(ld, metas, url)
     raw_title = ld.get("headline") if isinstance(ld.get("headline"), str) else None
     raw_title = raw_title or metas.get("og:title") or metas.get("twitter:title") or _html_title(tree)
-    authors = _names(ld.get("author")) or _names(metas.get("author")) or _names(metas.get("article:author"))
+    declared = _names(ld.get("author")) or _names(metas.get("author")) or _names(metas.get("article:author"))
+    authors, agencies = page_credits(declared, tree, [site, *_names(ld.get("publisher"))])
     published, source, modified, modified_source = find_dates(tree, ld, metas, url)
     host = (urlsplit(url).hostname or "").removeprefix("www.")
     return PageMeta(
         title=clean_title(raw_title, [site, host, host.split(".")[0]]), raw_title=raw_title,
-        authors=_people(authors, [site, *_names(ld.get("publisher"))]),
+        authors=authors, agencies=agencies, image_url=_image_url(ld, metas, url), tags=_tags(tree, ld),
+        paywalled=_paywalled(ld),
         published=published, date_source=source, modified=modified, modified_source=modified_source,
         declared_language=_declared_language(tree, ld, metas), site=site or None, section=_section(tree, ld, metas),
         description=metas.get("description") or metas.get("og:description"),
         canonical_url=_canonical(tree, metas, url), titles=_title_forms(tree, ld, metas),
     )
+
+
+def _image_url(ld: dict[str, Any], metas: dict[str, str], url: str) -> str | None:
+    """The lead image the page declares (og:image, twitter:image, JSON-LD image), as an absolute URL."""
+    for value in (metas.get("og:image"), metas.get("og:image:url"), metas.get("og:image:secure_url"),
+                  metas.get("twitter:image"), metas.get("twitter:image:src"), *_ld_urls(ld.get("image"))):
+        if isinstance(value, str) and value.strip() and not value.strip().startswith("data:"):
+            return urljoin(url, value.strip())
+    return None
+
+
+def _ld_urls(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [u for item in value for u in _ld_urls(item)]
+    if isinstance(value, dict):
+        return _ld_urls(value.get("url") or value.get("contentUrl"))
+    return []
+
+
+def _tags(tree: HtmlElement, ld: dict[str, Any]) -> tuple[str, ...]:
+    """Keywords the page declares: ``article:tag`` metas, ``keywords``/``news_keywords``, JSON-LD keywords."""
+    found: list[str] = []
+    for el in tree.iter("meta"):
+        key = (el.get("property") or el.get("name") or "").strip().lower()
+        content = (el.get("content") or "").strip()
+        if key == "article:tag":
+            found.append(content)
+        elif key in ("keywords", "news_keywords"):
+            found.extend(content.split(","))
+    keywords = ld.get("keywords")
+    found.extend(keywords.split(",") if isinstance(keywords, str)
+                 else [k for k in keywords if isinstance(k, str)] if isinstance(keywords, list) else [])
+    tags = (" ".join(t.split()) for t in found)
+    return tuple(dict.fromkeys(t for t in tags if t and len(t) <= 100))
+
+
+def _paywalled(ld: dict[str, Any]) -> bool | None:
+    """From JSON-LD ``isAccessibleForFree`` (on the article or a part of it): False means paywalled."""
+    parts = ld.get("hasPart")
+    nodes = [ld, *(parts if isinstance(parts, list) else [parts] if isinstance(parts, dict) else [])]
+    for node in nodes:
+        value = node.get("isAccessibleForFree") if isinstance(node, dict) else None
+        if isinstance(value, str):
+            value = {"true": True, "false": False}.get(value.strip().lower())
+        if isinstance(value, bool):
+            return not value
+    return None
 
 
 def _title_forms(tree: HtmlElement, ld: dict[str, Any], metas: dict[str, str]) -> tuple[str, ...]:

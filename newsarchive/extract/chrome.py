@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
+from lxml.etree import XPath
 from lxml.html import HtmlElement
 
 # class/id tokens that name furniture (matched against lower-cased tokens of class, id, aria-label)
@@ -38,20 +40,30 @@ CHROME_PAIRS = frozenset({"readmore", "mostread", "moreon", "morenews", "moresto
                           "relatedarticles", "relatedposts", "relatedstories", "editorspicks", "mehrzumthema"})
 JOIN_MIN_WORDS = 10  # a split-off part of the article holds at least this many words in paragraphs
 GUARD_SHARE = 0.45  # measured: 0.35-0.5 keep the benchmark F1 within 0.001; 0.6 costs 0.005
+SENTENCE_MIN_WORDS = 10  # a body paragraph: at least this many words ...
+SENTENCE_MAX_LINK_SHARE = 0.5  # ... and at most this share of them in links
+MAIN_TEXT_SHARE = 0.5  # an element whose words are at least this much main-text paragraphs is article, not chrome
 CHROME_ROLES = frozenset({"complementary", "navigation", "banner", "contentinfo", "dialog", "alertdialog"})
 KEEP_TAGS = frozenset({"html", "body", "main", "article"})
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SPLIT = re.compile(r"[^a-z0-9]+")
+_VARIANT = re.compile(r"(?<!\S)[\w\[\]-]+:(?=\S)")  # Tailwind-style variants: "print:max-w-none" -> "max-w-none"
+_CANDIDATES = XPath("//*[@class or @id or @aria-label or @role or @hidden or @style or @aria-hidden]"
+                    " | //aside | //nav | //figcaption | //ul | //ol | //p[.//a]")
 
 
 def name_tokens(value: str) -> list[str]:
-    """``"Newsletter-title--small latestBox"`` -> ``["newsletter", "title", "small", "latest", "box"]``."""
-    return [t for t in _SPLIT.split(_CAMEL.sub(" ", value).lower()) if t]
+    """``"Newsletter-title--small latestBox"`` -> ``["newsletter", "title", "small", "latest", "box"]``.
+
+    A utility-class variant prefix (``print:``, ``md:``, ``hover:``) is not a token of the name.
+    """
+    return [t for t in _SPLIT.split(_CAMEL.sub(" ", _VARIANT.sub("", value)).lower()) if t]
 
 
 _TAXONOMY = re.compile(r"(?<![\w-])(tag|category|categories|post|format|status|type|section|topic)-[\w-]+", re.I)
 
 
+@lru_cache(maxsize=4096)
 def is_chrome_name(value: str) -> bool:
     toks = name_tokens(_TAXONOMY.sub(" ", value))  # WordPress-style "tag-deals category-news" name the post
     if any(t in CHROME_TOKENS for t in toks):
@@ -74,11 +86,7 @@ def _named_chrome(el: HtmlElement) -> bool:
 
 
 def text_len(el: HtmlElement) -> int:
-    return len(" ".join(el.itertext()).split())
-
-
-def _paragraph_words(root: HtmlElement) -> int:
-    return sum(text_len(p) for p in root.iter("p"))
+    return len(el.text_content().split())
 
 
 def link_share(el: HtmlElement) -> float:
@@ -96,46 +104,83 @@ def _link_teaser(el: HtmlElement) -> bool:
     return len(items) >= 2 and all(link_share(li) >= 0.8 for li in items)
 
 
+class Paragraphs:
+    """The page's paragraphs, measured once: words per ``<p>``, the article's text container, and its
+    *main-text* paragraphs (sentence-like, few links, in containers shaped like the one holding the most
+    such text: the same tag and class). Class names never decide against a main-text paragraph."""
+
+    def __init__(self, root: HtmlElement) -> None:
+        self.words: dict[HtmlElement, int] = {}
+        own: dict[HtmlElement, int] = {}
+        by_shape: dict[tuple[str, str], int] = {}
+        sentence: dict[HtmlElement, tuple[str, str]] = {}
+        for p in root.iter("p"):
+            n = self.words[p] = text_len(p)
+            parent = p.getparent()
+            if parent is None:
+                continue
+            own[parent] = own.get(parent, 0) + n
+            if n >= SENTENCE_MIN_WORDS and (p.find(".//a") is None or link_share(p) <= SENTENCE_MAX_LINK_SHARE):
+                shape = (str(parent.tag), (parent.get("class") or "").strip())
+                by_shape[shape] = by_shape.get(shape, 0) + n
+                sentence[p] = shape
+        self.total = max(sum(self.words.values()), 1)
+        self.anchor = max(own, key=own.__getitem__) if own else None
+        main = max(by_shape, key=by_shape.__getitem__) if by_shape else None
+        self.main = {p: n for p, n in self.words.items() if main is not None and sentence.get(p) == main}
+
+    def inside(self, el: HtmlElement) -> int:
+        """Paragraph words inside ``el`` (itself included)."""
+        return sum(self.words.get(p, 0) for p in el.iter("p"))
+
+    def main_inside(self, el: HtmlElement) -> int:
+        return sum(self.main.get(p, 0) for p in el.iter("p"))
+
+
 def text_anchor(root: HtmlElement) -> HtmlElement | None:
     """The element with the most words in its own paragraphs: the article's text container, usually."""
-    best, best_words = None, 0
-    for el in root.iter():
-        if not isinstance(el.tag, str):
-            continue
-        own = sum(text_len(p) for p in el if isinstance(p.tag, str) and p.tag in ("p", "blockquote", "h2", "h3"))
-        if own > best_words:
-            best, best_words = el, own
-    return best
+    return Paragraphs(root).anchor
 
 
-def find_chrome(root: HtmlElement, *, guard_share: float = GUARD_SHARE) -> list[HtmlElement]:
+def find_chrome(root: HtmlElement, *, guard_share: float = GUARD_SHARE,
+                paragraphs: Paragraphs | None = None) -> list[HtmlElement]:
     """The furniture elements of ``root`` (outermost only).
 
-    Never the article's text container (:func:`text_anchor`) or one of its ancestors, nor an element
-    holding more than ``guard_share`` of the page's paragraph words, whatever its name (a container named
-    ``post-share-wrapper`` or ``tag-news`` can hold the whole article).
+    Never the article's text container or one of its ancestors, nor an element holding more than
+    ``guard_share`` of the page's paragraph words, nor one whose words are mostly main-text paragraphs
+    (:class:`Paragraphs`), whatever its name, role or visibility: a container named ``post-share-wrapper``,
+    ``sidebar-grid__content`` or ``paywall`` can hold the article.
     """
-    total_p = max(_paragraph_words(root), 1)
-    anchor = text_anchor(root)
+    paras = paragraphs or Paragraphs(root)
+    anchor = paras.anchor
     protected = set(anchor.iterancestors()) | {anchor} if anchor is not None else set()
     doomed: list[HtmlElement] = []
-    skip: set[HtmlElement] = set()
-    for el in root.iter():
-        if not isinstance(el.tag, str) or el in skip or el in protected:
+    gone: set[HtmlElement] = set()
+    for el in _CANDIDATES(root):
+        if not isinstance(el.tag, str) or el in protected:
             continue
-        if _hidden(el) or _named_chrome(el) or (el.tag in ("p", "ul", "ol") and _link_teaser(el)):
-            if _paragraph_words(el) <= guard_share * total_p:
-                doomed.append(el)
-                skip.update(el.iterdescendants())
+        if not (_hidden(el) or _named_chrome(el) or (el.tag in ("p", "ul", "ol") and _link_teaser(el))):
+            continue
+        if paras.inside(el) > guard_share * paras.total:
+            continue
+        main = paras.main_inside(el)
+        if main and main >= MAIN_TEXT_SHARE * max(text_len(el), 1):
+            continue
+        if any(a in gone for a in el.iterancestors()):
+            continue
+        doomed.append(el)
+        gone.add(el)
     return doomed
 
 
 def clean_tree(root: HtmlElement, *, guard_share: float = GUARD_SHARE) -> int:
     """Drop furniture from ``root`` in place and join a split article; returns how many elements went."""
-    doomed = find_chrome(root, guard_share=guard_share)
+    paras = Paragraphs(root)
+    doomed = find_chrome(root, guard_share=guard_share, paragraphs=paras)
     for el in doomed:
         drop(el)
-    join_containers(root)
+    join_containers(root, anchor=paras.anchor if paras.anchor is not None and paras.anchor.getparent() is not None
+                    else None)
     return len(doomed)
 
 
@@ -149,18 +194,20 @@ def _shape(el: HtmlElement) -> tuple[object, ...]:
     return (len(list(el.iterancestors())), *((e.tag, (e.get("class") or "").strip()) for e in chain))
 
 
-def join_containers(root: HtmlElement) -> int:
+def join_containers(root: HtmlElement, *, anchor: HtmlElement | None = None) -> int:
     """Move the paragraphs of a split article (several containers of the same shape as the article container,
     with ads or teasers between them) into the first one, so extraction takes the article whole.
     Returns how many containers were merged in.
     """
-    anchor = text_anchor(root)
+    anchor = anchor if anchor is not None else text_anchor(root)
     if anchor is None or not (anchor.get("class") or "").strip():
         return 0
-    related = set(anchor.iterancestors()) | set(anchor.iterdescendants())
+    cls = anchor.get("class")
     shape = _shape(anchor)
+    related = set(anchor.iterancestors())
     peers = [el for el in root.iter(anchor.tag) if el is anchor or (
-        el not in related and _shape(el) == shape and _own_paragraph_words(el) >= JOIN_MIN_WORDS)]
+        el.get("class") == cls and el not in related and _shape(el) == shape
+        and _own_paragraph_words(el) >= JOIN_MIN_WORDS and anchor not in set(el.iterancestors()))]
     if len(peers) < 2:
         return 0
     first = peers[0]
@@ -190,30 +237,28 @@ _PHRASES = [
     # teasers and "more on this topic"
     r"(read|see|watch|listen) (more|also|next)\b.*", r"related( (posts?|stories|articles|content|coverage))?\s*:.*",
     r"(also|more) on [\w.]+\b.*", r"you (may|might) (also )?(like|enjoy)\b.*", r"don'?t miss\b.*",
-    r"(most|more) (read|popular|from)\b.*", r"popular on\b.*", r"explore further\b.*", r"more\s*:",
+    r"(most|more) (read|popular|from)\b.*", r"popular on\b.*", r"more\s*:",
     r"(mehr zum thema|lesen sie (auch|mehr)|auch interessant|das könnte sie auch interessieren|weitere artikel"
     r"|zum thema|meistgelesen|ähnliche (artikel|news|nachrichten))\b.*",
     # newsletters, subscriptions, apps, social
     r".{0,80}\b(sign up|subscrib(e|ing) to|abonnieren|jetzt abo|newsletter bestellen|e-?paper)\b.{0,120}",
     r"(follow|like) (us|@?\w+( \w+){0,4}) on (twitter|facebook|instagram|youtube)\b.*",
-    r"(folgen sie uns|like this story)\b.{0,80}", r"(teilen|share( this( article| story)?)?)( (auf|on|via|per) .{1,30})?", r"click here\b.*",
+    r"folgen sie uns\b.{0,80}", r"(teilen|share( this( article| story)?)?)( (auf|on|via|per) .{1,30})?", r"click here\b.*",
     r".{0,40}get the .{0,40}app\b.*", r"(download|listen|itunes|spotify)\s*:\s*https?://\S+",
     # audio players, comments, netiquette
     r".{0,40}\b(artikel (vor)?(an)?hören|vorlesen|audio ?(version|player|abspielen)|hörversion"
     r"|listen to (this|the) (article|story))\b.{0,80}",
     r"\d*\s*(comments?|kommentare?|postings?)\s*(\(\d+\))?", r".{0,120}\bnetiquette\b.*",
     r"(leave|post|write) a (comment|reply)\b.*", r"tell us what you think\b.*",
-    r"(atenção|achtung)\s*:\s*coment.*",
     # credits, tags, reading time, copyright
     r"(foto|bild|photo|image|credit|quelle|source)s?\s*[:©].{0,120}", r".{0,80}©.{0,80}",
     r"(copyright|\(c\))\b.{0,120}", r"(tags?|schlagwörter|themen|filed under)(\s*:.{0,200})?",
-    r"(tempo de leitura|reading time|lesezeit)\s*:?.{0,30}",
+    r"(reading time|lesezeit)\s*:?.{0,30}",
     # attributions and contact lines after the story
     r"\(?(additional )?reporting by\b.*", r".*\bcontributed (to )?(this )?(report|reporting|story)\b.*",
     r".*\b(editing|edited|compiled) by\b.{0,80}", r"(write|email|e-mail|reach|contact) .{0,60}(@|\bat \S+@).*",
     r".{0,60}\bfollow (him|her|them|us|@\w+|\w+( \w+){0,3}) (on|at) (twitter|facebook|instagram)\b.*",
-    r"(\S+@\S+\.\w+|(https?://)?(www\.)?(twitter|facebook|instagram)\.com/\S*)", r"more ap \w+\s*:.*",
-    r"follow ap'?s\b.*", r"have a tip\b.*", r".*\bclick to tweet", r"(mit material von|mit agenturen)\b.{0,80}",
+    r"(\S+@\S+\.\w+|(https?://)?(www\.)?(twitter|facebook|instagram)\.com/\S*)", r"(mit material von|mit agenturen)\b.{0,80}",
 ]
 CHROME_LINE = re.compile(r"^\W*(?:" + "|".join(_PHRASES) + r")\W*$", re.I)
 _WORD = re.compile(r"\w+")
@@ -287,7 +332,7 @@ maio junho julho agosto setembro outubro novembro dezembro mon tue wed thu fri s
 wednesday thursday friday saturday sunday montag dienstag mittwoch donnerstag freitag samstag sonntag
 segunda terça quarta quinta sexta feira sábado domingo am pm a m p m est edt pst pdt gmt utc cet cest mez
 published updated posted last modified veröffentlicht aktualisiert stand publicado atualizado em de às at
-on by um uhr 기사입력 입력 수정 le il the
+on by um uhr le il the
 """.split())
 
 

@@ -1,0 +1,139 @@
+"""Authors and news agencies from what a page declares (JSON-LD, meta) and from its visible byline.
+
+:func:`split_credits` turns raw credit strings into ``(authors, agencies)``:
+
+- "Von Anna Muster und Max Beispiel, dpa" -> authors ("Anna Muster", "Max Beispiel"), agencies ("dpa",);
+- "By JANE ROE (jr@example.com)" -> ("Jane Roe",), (); "Erika Muster (em)" -> ("Erika Muster",), ();
+- "Text: Anna Muster/APA" -> ("Anna Muster",), ("APA",).
+
+Several names are split on ``;``, ``,``, `` und ``, `` and ``, ``&`` and ``/``;
+e-mail addresses, URLs and handles are dropped; a part in brackets is an agency when it names one
+(``AGENCIES``) and is dropped otherwise (editors' initials). The agency names are the wire services
+themselves, not any site's wording.
+
+:func:`byline_credits` reads the visible byline: elements marked ``itemprop="author"`` or ``rel="author"``,
+or short elements whose class/id names a byline or an author. It is used when JSON-LD and meta name no one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from lxml.html import HtmlElement
+
+# wire services, by the short name they are credited with (case-insensitive match of the whole part)
+AGENCIES = {name.lower(): name for name in """
+dpa AFP Reuters APA AP KNA epd SDA Keystone-SDA sda/awp awp ANP ANSA EFE Belga DAPD ddp AFX dpa-AFX dts sid
+SID KYODO Kyodo Xinhua Yonhap TASS UPI PA PAP CTK TT NTB Ritzau STT Lusa Agerpres MTI HINA Tanjug PTI IANS
+ANI Bernama Antara AAP RIA EPA
+""".split()}
+_AGENCY_ALIASES = {"associated press": "AP", "the associated press": "AP", "agence france-presse": "AFP",
+                   "agence france presse": "AFP", "deutsche presse-agentur": "dpa", "reuters news": "Reuters",
+                   "austria presse agentur": "APA", "press association": "PA"}
+_PREFIX = re.compile(
+    r"^\s*(?:von|by|text|texte|autor|autorin|autoren|author|authors|written by|reported by|par|por|door)"
+    r"\b\s*:?\s*", re.I)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL = re.compile(r"https?://\S+|www\.\S+|@\w+")
+_BRACKETS = re.compile(r"[(\[]([^()\[\]]*)[)\]]")
+_SPLIT = re.compile(r"\s*(?:;|\|| und | and | & | et | e | y | i |/|,)\s*")
+MAX_NAME_WORDS = 5
+MAX_NAME_CHARS = 60
+BYLINE_MAX_WORDS = 25
+
+
+def agency(part: str) -> str | None:
+    key = " ".join(part.split()).strip(" .,:-").lower()
+    return AGENCIES.get(key) or _AGENCY_ALIASES.get(key)
+
+
+def _tidy(name: str) -> str:
+    name = " ".join(name.split()).strip(" ,.:;-–—|·•")
+    if name.isupper() and len(name) > 3:  # "JANE ROE" -> "Jane Roe"
+        name = name.title()
+    return name
+
+
+def _name_like(name: str) -> bool:
+    words = name.split()
+    if not words or len(words) > MAX_NAME_WORDS or len(name) > MAX_NAME_CHARS:
+        return False
+    if any(ch.isdigit() for ch in name) or not any(ch.isalpha() for ch in name):
+        return False
+    return any(w[:1].isupper() for w in words)
+
+
+def split_credits(raw: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(authors, agencies)`` from raw credit strings, each deduplicated in order."""
+    authors: list[str] = []
+    agencies: list[str] = []
+    for credit in raw:
+        text = _URL.sub(" ", _EMAIL.sub(" ", credit or ""))
+        for inner in _BRACKETS.findall(text):
+            for part in _SPLIT.split(inner):
+                if found := agency(part):
+                    agencies.append(found)
+        text = _BRACKETS.sub(" ", text)
+        for part in _SPLIT.split(text):
+            part = _PREFIX.sub("", part.strip())
+            if found := agency(part):
+                agencies.append(found)
+                continue
+            name = _tidy(part)
+            if _name_like(name):
+                authors.append(name)
+    return tuple(dict.fromkeys(authors)), tuple(dict.fromkeys(agencies))
+
+
+_BYLINE_NAME = re.compile(r"(?:^|[\s_-])(byline|author|authors|autor|autoren|writer|reporter)(?:$|[\s_-])", re.I)
+_NOT_BYLINE = re.compile(r"bio|about|avatar|image|img|photo|more|other|follow|social|box|card|list", re.I)
+
+
+def _text(el: HtmlElement) -> str:
+    return " ".join(" ".join(el.itertext()).split())
+
+
+def byline_credits(tree: HtmlElement) -> list[str]:
+    """Credit strings from the visible byline (first match of: itemprop author, rel=author links, byline class)."""
+    marked = [el for el in tree.iter() if isinstance(el.tag, str) and "author" in (el.get("itemprop") or "").split()]
+    names: list[str] = []
+    for el in marked:
+        inner = [n for n in el.iter() if isinstance(n.tag, str) and (n.get("itemprop") or "") == "name"]
+        value = (inner[0].get("content") or _text(inner[0])) if inner else (el.get("content") or _text(el))
+        if value and len(value.split()) <= BYLINE_MAX_WORDS:
+            names.append(value)
+    if names:
+        return names
+    names = [_text(a) for a in tree.iter("a") if "author" in (a.get("rel") or "").lower().split()]
+    if names := [n for n in names if n and len(n.split()) <= MAX_NAME_WORDS]:
+        return list(dict.fromkeys(names))
+    for el in tree.iter():
+        if not isinstance(el.tag, str) or el.tag in ("script", "style", "meta", "link", "img", "body", "html"):
+            continue
+        label = " ".join(filter(None, (el.get("class"), el.get("id"))))
+        if label and _BYLINE_NAME.search(label) and not _NOT_BYLINE.search(label):
+            text = _text(el)
+            if text and len(text.split()) <= BYLINE_MAX_WORDS:
+                return [text]
+    return []
+
+
+def page_credits(declared: Sequence[str], tree: HtmlElement, publishers: Sequence[str],
+                 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Authors and agencies: the declared names (JSON-LD/meta) when there are any, else the visible byline.
+
+    The publication itself (JSON-LD often names it as the author) is neither.
+    """
+    houses = {_key(p) for p in publishers if p}
+    authors, agencies = split_credits(declared)
+    authors = tuple(a for a in authors if _key(a) not in houses)
+    if not authors:
+        more_authors, more_agencies = split_credits(byline_credits(tree))
+        authors = tuple(a for a in more_authors if _key(a) not in houses)
+        agencies = tuple(dict.fromkeys((*agencies, *more_agencies)))
+    return authors, agencies
+
+
+def _key(text: str) -> str:
+    return "".join(re.findall(r"\w+", text.lower()))
