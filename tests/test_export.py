@@ -82,13 +82,21 @@ def _rows(spec: Spec, rec: Any, meta_id: str, n: int) -> tuple[Capture, Article]
                       warc_offset=rec.ref.offset, warc_length=rec.ref.length,
                       request_record_id=rec.request_record_id, kind="article")
     article = Article(url=spec.url, canonical_url=spec.url, site=spec.site, status=spec.status,
-                      reason="no text" if spec.status != "ok" else None, title=f"Title {n}", author=None,
+                      reason="no text" if spec.status != "ok" else None, title=f"Title {n}",
                       published=spec.published, language=spec.language, text=spec.text,
                       word_count=len(re.findall(r"\w+", spec.text)),
                       text_hash=hashlib.sha256(spec.text.encode()).hexdigest() if spec.text else None,
                       extractor="trafilatura", extractor_version="2.3.1", metadata_record_id=meta_id,
-                      fetched_at=rec.fetched_at)
+                      fetched_at=rec.fetched_at, **new_fields(n))
     return capture, article
+
+
+def new_fields(n: int) -> dict[str, Any]:
+    """The fields of migration 0003, varied per row (even rows: two authors; row 1: paywalled)."""
+    authors = [f"Autorin {n}", "Max Muster"] if n % 2 == 0 else []
+    return {"authors": authors, "author": "; ".join(authors) or None, "agencies": ["dpa"] if n == 3 else [],
+            "tags": ["Politik", f"Tag {n}"], "paywalled": {1: True, 2: False}.get(n),
+            "image_url": f"https://img.example/{n}.jpg" if n != 4 else None, "markdown": f"# Title {n}\n\nBody"}
 
 
 @pytest.fixture
@@ -141,11 +149,16 @@ def assert_matches_index(rows: list[dict[str, Any]], index: ArchiveIndex, *, as_
                 "text_hash": article.text_hash, "record_id": capture.record_id, "warc_file": capture.warc_file,
                 "warc_offset": capture.warc_offset, "warc_length": capture.warc_length,
                 "payload_digest": capture.payload_digest, "extractor": "trafilatura", "extractor_version": "2.3.1",
-                "fetched_at": capture.fetched_at, "published": article.published, "word_count": article.word_count}
+                "fetched_at": capture.fetched_at, "published": article.published, "word_count": article.word_count,
+                "source_domain": capture.host, "authors": article.authors, "tags": article.tags,
+                "agencies": article.agencies, "paywalled": article.paywalled, "image_url": article.image_url,
+                "markdown": article.markdown, "author": article.author}
         for key, value in want.items():
             got = row[key]
             if as_text:
-                value = value.isoformat() if isinstance(value, datetime) else "" if value is None else str(value)
+                value = (value.isoformat() if isinstance(value, datetime) else "" if value is None
+                         else json.dumps(value, ensure_ascii=False) if isinstance(value, list)
+                         else str(value).lower() if isinstance(value, bool) else str(value))
             elif isinstance(got, str) and isinstance(value, datetime):
                 got = datetime.fromisoformat(got)
             assert got == value, (key, row["article_id"])
@@ -175,6 +188,107 @@ def test_jsonl_round_trip_with_provenance_and_stories(archive: Archive, tmp_path
     assert stories["oe24"] == stories["ntv"]  # the wire copies: one story
     assert len({stories[s] for s in ("oe24", "zdf", "srf", "vienna", "newsex")}) == 5
     assert stories["srf"] == stories["blick"]  # exact copy
+
+
+def test_jsonl_dates_keep_their_time_zone_and_lists_are_arrays(archive: Archive, tmp_path: Path) -> None:
+    export_dataset(archive.index, tmp_path / "out", options=ExportOptions(progress=False))
+    lines = (tmp_path / "out" / "articles-00000.jsonl").read_text(encoding="utf-8").splitlines()
+    first = json.loads(lines[0])
+    assert first["published"] == "2024-01-15T09:00:00+00:00" and first["fetched_at"].endswith("+00:00")
+    assert first["authors"] == ["Autorin 0", "Max Muster"] and first["tags"] == ["Politik", "Tag 0"]
+    assert first["source_domain"] == "www.oe24.example" and first["paywalled"] is None
+    assert json.loads(lines[1])["paywalled"] is True and json.loads(lines[2])["paywalled"] is False
+    assert "Autorin" in lines[0] and "\\u" not in lines[0]  # UTF-8, not escaped
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_fields_pick_and_order_columns(archive: Archive, tmp_path: Path, fmt: str) -> None:
+    fields = ("url", "authors", "paywalled", "published", "text")
+    export_dataset(archive.index, tmp_path / "out", options=ExportOptions(format=fmt, fields=fields, progress=False))
+    rows = read_any(tmp_path / "out", fmt)
+    assert all(tuple(r) == fields for r in rows) and len(rows) == 7
+    assert [r["url"] for r in rows][0] == "https://www.oe24.example/welt/putin-nordkorea"
+
+
+def read_any(out: Path, fmt: str) -> list[dict[str, Any]]:
+    import pyarrow.parquet as pq
+
+    if fmt == "jsonl":
+        return read_jsonl(out)
+    if fmt == "csv":
+        with open(out / "articles-00000.csv", newline="", encoding="utf-8") as fh:
+            return list(csv.DictReader(fh))
+    return [r for f in sorted(out.glob("*.parquet")) for r in pq.read_table(f).to_pylist()]
+
+
+NEWS_PLEASE = ("url", "source_domain", "title", "description", "maintext", "authors", "date_publish", "date_modify",
+               "date_download", "language", "image_url")
+FUNDUS = ("title", "plaintext", "authors", "publishing_date", "topics", "free_access", "lang", "requested_url",
+          "publisher", "crawl_date")
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_news_please_and_fundus_presets(archive: Archive, tmp_path: Path, fmt: str) -> None:
+    expected = index_rows(archive.index)
+    by_url = {a.url: (a, c) for a, c in expected.values()}
+    export_dataset(archive.index, tmp_path / "np", options=ExportOptions(format=fmt, schema="news-please",
+                                                                         progress=False))
+    for row in read_any(tmp_path / "np", fmt):
+        assert tuple(row) == NEWS_PLEASE
+        article, capture = by_url[row["url"]]
+        assert row["maintext"] == article.text and row["authors"] == article.authors
+        assert row["source_domain"] == capture.host and row["image_url"] == article.image_url
+        published = row["date_publish"]
+        assert (datetime.fromisoformat(published) if isinstance(published, str) else published) == article.published
+    export_dataset(archive.index, tmp_path / "fu", options=ExportOptions(format=fmt, schema="fundus", progress=False))
+    rows = read_any(tmp_path / "fu", fmt)
+    for row in rows:
+        assert tuple(row) == FUNDUS
+        article, _ = by_url[row["requested_url"]]
+        assert row["plaintext"] == article.text and row["topics"] == article.tags and row["lang"] == article.language
+        assert row["publisher"] == article.site
+        assert row["free_access"] == (None if article.paywalled is None else not article.paywalled)
+    assert {r["free_access"] for r in rows} == {None, True, False}
+    card = (tmp_path / "fu" / "README.md").read_text(encoding="utf-8")
+    assert "`--schema fundus`" in card and "| `free_access` | bool | Not paywalled:" in card
+
+
+def test_preset_fields_and_unknown_fields(archive: Archive, tmp_path: Path) -> None:
+    export_dataset(archive.index, tmp_path / "out", options=ExportOptions(
+        schema="news-please", fields=("maintext", "warc_file", "url"), progress=False))
+    assert tuple(read_jsonl(tmp_path / "out")[0]) == ("maintext", "warc_file", "url")
+    with pytest.raises(ExportError, match="unknown field.*text.*choose from"):
+        export_dataset(archive.index, tmp_path / "bad", options=ExportOptions(schema="news-please", fields=("text",)))
+    with pytest.raises(ExportError, match="unknown schema"):
+        export_dataset(archive.index, tmp_path / "bad2", options=ExportOptions(schema="newspaper"))
+
+
+def test_license_in_card(archive: Archive, tmp_path: Path) -> None:
+    result = export_dataset(archive.index, tmp_path / "a", options=ExportOptions(progress=False))
+    assert result.card is not None
+    card = result.card.read_text(encoding="utf-8")
+    assert "\nlicense: other\n" in card.split("---")[1] and "## License" in card and "publishers" in card
+    result = export_dataset(archive.index, tmp_path / "b", options=ExportOptions(progress=False, license="cc-by-4.0"))
+    assert result.card is not None and "\nlicense: cc-by-4.0\n" in result.card.read_text(encoding="utf-8")
+
+
+def test_cli_export_to_stdout(archive: Archive, tmp_path: Path) -> None:
+    from newsarchive.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["export", "-", "--home", str(archive.home), "--fields",
+                                      "url,authors,published", "--site", "oe24", "--quiet"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["url"] for r in rows] == ["https://www.oe24.example/welt/putin-nordkorea"]
+    assert rows[0] == {"url": rows[0]["url"], "authors": ["Autorin 0", "Max Muster"],
+                       "published": "2024-01-15T09:00:00+00:00"}
+    assert "exported 1 rows" in result.stderr and not any(tmp_path.glob("-*"))
+    csv_out = CliRunner().invoke(cli, ["export", "-", "--home", str(archive.home), "--format", "csv",
+                                       "--schema", "fundus", "--fields", "requested_url,free_access", "--quiet"])
+    assert csv_out.exit_code == 0 and csv_out.stdout.splitlines()[0] == "requested_url,free_access"
+    assert len(csv_out.stdout.splitlines()) == 8
+    bad = CliRunner().invoke(cli, ["export", "-", "--home", str(archive.home), "--max-rows", "2"])
+    assert bad.exit_code == 2 and "stdout" in bad.output
 
 
 def test_gzip_jsonl_sharded_by_rows(archive: Archive, tmp_path: Path) -> None:
@@ -380,6 +494,12 @@ def test_postgresql_export_streams_and_dedups(tmp_path: Path) -> None:
                                                                                    progress=False))
             rows = [r for f in sorted((tmp_path / "all").glob("*.parquet")) for r in pq.read_table(f).to_pylist()]
             assert_matches_index(rows, archive.index)
+            export_dataset(archive.index, tmp_path / "jsonl", options=ExportOptions(progress=False))
+            lines = read_jsonl(tmp_path / "jsonl")
+            assert_matches_index(lines, archive.index)  # json_build_object: the same values, dates with offset
+            assert all(r["fetched_at"].endswith("+00:00") for r in lines)
+            export_dataset(archive.index, tmp_path / "fu", options=ExportOptions(schema="fundus", progress=False))
+            assert {r["free_access"] for r in read_jsonl(tmp_path / "fu")} == {None, True, False}
             result = export_dataset(archive.index, tmp_path / "near", options=ExportOptions(
                 dedup="near", with_warc=True, progress=False), warc_dir=archive.warc_dir)
             assert ids(tmp_path / "near", archive.index) == {"oe24", "zdf", "srf", "vienna", "newsex"}

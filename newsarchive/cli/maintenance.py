@@ -206,7 +206,13 @@ def export(out_dir: str, fmt: str, compress: bool, sites: tuple[str, ...], since
     """
     from datetime import UTC, timedelta
 
-    from newsarchive.archive.export import ExportError, ExportFilters, ExportOptions, export_dataset
+    from newsarchive.archive.export import (
+        ExportError,
+        ExportFilters,
+        ExportOptions,
+        export_dataset,
+        export_stream,
+    )
 
     archive = existing_home(home, index_url)
     filters = ExportFilters(
@@ -218,12 +224,13 @@ def export(out_dir: str, fmt: str, compress: bool, sites: tuple[str, ...], since
                             fields=tuple(f.strip() for f in fields.split(",") if f.strip()) if fields else (),
                             assign_stories=stories)
     try:
+        if out_dir == "-":
+            streamed = export_stream(open_index(archive), sys.stdout.buffer, filters=filters, options=options)
+            click.echo(f"exported {streamed.rows} rows ({streamed.duplicates_skipped} duplicates skipped)", err=True)
+            return
         result = export_dataset(open_index(archive), out_dir, filters=filters, options=options,
                                 warc_dir=archive.warc_dir)
     except ExportError as exc:
         raise UserError(str(exc)) from exc
-    if result.card is None:  # the data went to stdout
-        click.echo(f"exported {result.rows} rows ({result.duplicates_skipped} duplicates skipped)", err=True)
-        return
     click.echo(f"exported {result.rows} rows to {len(result.files)} data files in {result.out_dir} "
                f"({result.duplicates_skipped} duplicates skipped, {result.warc_records} WARC records)")
