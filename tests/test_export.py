@@ -506,3 +506,27 @@ def test_postgresql_export_streams_and_dedups(tmp_path: Path) -> None:
             assert result.duplicates_skipped == 2 and result.warc_records == 15
         finally:
             archive.index.close()
+
+
+def test_fields_survive_reindex_from_the_warc_metadata_record(tmp_path: Path) -> None:
+    """The metadata record holds every extracted field; an index rebuilt from the WARCs exports them again."""
+    from newsarchive.archive.reindex import reindex
+    from newsarchive.extract.article import Extraction
+
+    url = "https://www.example-news.org/politik/story-1.html"
+    extraction = Extraction(url=url, status="ok", title="Brücke", text="Die Brücke ist offen.", language="de",
+                            published=T0, authors=("Anna A", "Bernd B"), agencies=("dpa",), tags=("Verkehr",),
+                            image_url="https://www.example-news.org/b.jpg", paywalled=True,
+                            markdown="## Brücke\n\nDie Brücke ist offen.")
+    warc_dir = tmp_path / "warcs"
+    with WarcWriter(warc_dir, WarcWriterOptions(host="test")) as writer:
+        rec = writer.write_exchange(HttpExchange(url, 200, [("Content-Type", "text/html")], b"<p>x</p>"))
+        writer.write_metadata(url, rec.record_id, {**extraction.as_record(), "newsarchive_site": "example"})
+    index = ArchiveIndex(f"sqlite:///{tmp_path / 'rebuilt.sqlite'}")
+    assert reindex(index, warc_dir).articles == 1
+    export_dataset(index, tmp_path / "out", options=ExportOptions(progress=False))
+    (row,) = read_jsonl(tmp_path / "out")
+    assert row["authors"] == ["Anna A", "Bernd B"] and row["agencies"] == ["dpa"] and row["tags"] == ["Verkehr"]
+    assert row["image_url"] == "https://www.example-news.org/b.jpg" and row["paywalled"] is True
+    assert row["markdown"].startswith("## Brücke") and row["site"] == "example"
+    assert row["published"] == T0.isoformat() and row["source_domain"] == "www.example-news.org"

@@ -110,7 +110,15 @@ def article_from(fields: dict[str, Any], capture: Capture, metadata_record_id: s
         text=text, word_count=int(fields.get("word_count") or 0), text_hash=fields.get("text_hash") if text else None,
         extractor=fields.get("extractor", ""), extractor_version=fields.get("extractor_version", ""),
         metadata_record_id=metadata_record_id, extracted_at=written, fetched_at=capture.fetched_at,
+        authors=_strings(fields.get("authors")), agencies=_strings(fields.get("agencies")),
+        tags=_strings(fields.get("tags")), image_url=fields.get("image_url"), markdown=fields.get("markdown") or "",
+        paywalled=fields["paywalled"] if isinstance(fields.get("paywalled"), bool) else None,
     )
+
+
+def _strings(value: Any) -> list[str]:
+    """A list field of the metadata record (absent in records written before it existed: empty)."""
+    return [str(v) for v in value] if isinstance(value, list) else []
 
 
 class _Rebuild:
