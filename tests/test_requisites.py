@@ -166,7 +166,7 @@ def test_switched_off_by_setting() -> None:
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "NEWSARCHIVE_EXTRACTION_WORKERS=0"]
 
 
-def _crawl(toml: str, home: Path) -> None:
+def crawl_demo(toml: str, home: Path) -> None:
     home.mkdir(parents=True, exist_ok=True)
     (home / "sites.toml").write_text(toml, encoding="utf-8")
     proc = subprocess.run([sys.executable, "-m", "newsarchive", "crawl", "--sites", str(home / "sites.toml"),
@@ -190,7 +190,7 @@ def _served(server: Any, outlet: str) -> Counter[str]:
 def test_requisites_once_per_crawl_then_revisits_and_clean_warcs(tmp_path: Path, demo_server_factory: Any) -> None:
     server = demo_server_factory(stories_per_outlet="all", outlets=["nx24"])
     toml = server.sites_toml().replace("[defaults]\n", '[defaults]\nrecrawl = "always"\n', 1)
-    _crawl(toml, tmp_path)
+    crawl_demo(toml, tmp_path)
     first = [c for c in _captures(tmp_path) if c.kind == KIND]
     urls = Counter(c.url for c in first)
     base = server.sites["nx24"]
@@ -203,7 +203,7 @@ def test_requisites_once_per_crawl_then_revisits_and_clean_warcs(tmp_path: Path,
     assert served["/static/nx24.css"] == 1 and served["/static/fonts/demo-icons.ttf"] == 1
     assert all(c.status == 200 and c.record_type == "response" for c in first)
 
-    _crawl(toml, tmp_path)
+    crawl_demo(toml, tmp_path)
     second = [c for c in _captures(tmp_path) if c.kind == KIND and c.id > max(x.id for x in first)]
     assert Counter(c.url for c in second) == urls, "the same requisites again, once each"
     assert all(c.record_type == "revisit" and c.status == 304 for c in second), \
@@ -229,7 +229,7 @@ def test_requisites_once_per_crawl_then_revisits_and_clean_warcs(tmp_path: Path,
 def test_requisites_false_per_site(tmp_path: Path, demo_server_factory: Any) -> None:
     server = demo_server_factory(outlets=["kronenpost"])
     toml = server.sites_toml().replace("[sites.kronenpost]\n", "[sites.kronenpost]\nrequisites = false\n", 1)
-    _crawl(toml, tmp_path)
+    crawl_demo(toml, tmp_path)
     captures = _captures(tmp_path)
     assert any(c.kind == "article" for c in captures)
     assert not [c.url for c in captures if c.kind == KIND]

@@ -121,8 +121,17 @@ def archived_reply(record: StoredRecord, capture: Capture, *, rewrite: bool = Tr
         ("Link", f'<{capture.url}>; rel="original"'),
         ("X-Archive-Record-ID", capture.record_id),
     ]
+    if _is_font(record, capture.url):  # pages run in an opaque origin (sandbox), and fonts load in CORS mode
+        headers = [(k, v) for k, v in headers if k.lower() != "access-control-allow-origin"]
+        headers.append(("Access-Control-Allow-Origin", "*"))
     status = record.status_line.encode("latin-1", "replace").decode("latin-1") or "200 OK"
     return Reply(status, headers, body)
+
+
+def _is_font(record: StoredRecord, url: str) -> bool:
+    ctype = (record.http_header("Content-Type") or "").lower()
+    return ctype.startswith(("font/", "application/font", "application/x-font", "application/vnd.ms-fontobject")) \
+        or urlsplit(url).path.lower().endswith((".woff", ".woff2", ".ttf", ".otf", ".eot"))
 
 
 class ReplayApp:

@@ -12,11 +12,12 @@ from urllib.parse import quote, urljoin, urlsplit
 
 _TAG = re.compile(r"<[a-zA-Z][^>]*>")
 _ATTR = re.compile(
-    r"""(?P<pre>\s(?:href|src|action|formaction|poster|data|background|longdesc|cite)\s*=\s*)"""
+    r"""(?P<pre>\s(?:href|src|action|formaction|poster|data|background|longdesc|cite|"""
+    r"""data-src|data-lazy-src|data-original)\s*=\s*)"""  # lazy-load attributes: scripts copy them into src
     r"""(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s>"']+))""",
     re.IGNORECASE,
 )
-_SRCSET = re.compile(r"""(?P<pre>\s(?:srcset|imagesrcset)\s*=\s*)(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)')""", re.I)
+_SRCSET = re.compile(r"""(?P<pre>\s(?:srcset|imagesrcset|data-srcset)\s*=\s*)(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)')""", re.I)
 _CSS_URL = re.compile(r"""url\(\s*(?P<q>["']?)(?P<val>[^"')]*)(?P=q)\s*\)""", re.IGNORECASE)
 _CSS_IMPORT = re.compile(r"""@import\s+(?P<q>["'])(?P<val>[^"']*)(?P=q)""", re.IGNORECASE)
 _REFRESH = re.compile(r"""(?P<pre>\scontent\s*=\s*["']?\s*\d+\s*[;,]\s*url\s*=\s*)(?P<url>[^"'>\s]+)""", re.I)
