@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 
 from newsarchive.archive.index import ArchiveIndex
 from newsarchive.archive.models import Article, Capture
+from newsarchive.archive.progress import FileBytes, ProgressCallback
 from newsarchive.archive.urls import canonicalize, host_of, url_key
 from newsarchive.archive.warc import OPEN_SUFFIX, REVISIT_NOT_MODIFIED, WARC_SUFFIX, StoredRecord, WarcRef
 from newsarchive.archive.warcscan import Damage, scan
@@ -167,7 +168,7 @@ class _Rebuild:
         return sorted(self.captures.values(), key=lambda c: (c.fetched_at, c.warc_file, c.warc_offset)), articles
 
 
-def _read_file(path: Path, state: _Rebuild, report: ReindexReport) -> None:
+def _read_file(path: Path, state: _Rebuild, report: ReindexReport, at: Callable[[int], None]) -> None:
     """Every intact record (:func:`warcscan.scan` checks each gzip member whole and resumes after damage)."""
     try:
         for item in scan(path):
@@ -176,6 +177,7 @@ def _read_file(path: Path, state: _Rebuild, report: ReindexReport) -> None:
                 report.problems.append(ReadProblem(str(path), item.offset, item.reason))
                 continue
             ref, record = item
+            at(ref.offset + ref.length)
             try:
                 state.add(ref, record)
             except (ValueError, UnicodeDecodeError) as exc:  # a bad date or metadata JSON: skip that record
@@ -188,16 +190,20 @@ def _read_file(path: Path, state: _Rebuild, report: ReindexReport) -> None:
 
 
 def reindex(index: ArchiveIndex, warc_dir: str | Path, *, files: Iterable[Path] | None = None,
-            progress: Callable[[Path], None] | None = None) -> ReindexReport:
-    """Read every WARC file of ``warc_dir`` and fill the (empty) ``index`` with captures and articles."""
+            progress: ProgressCallback | None = None) -> ReindexReport:
+    """Read every WARC file of ``warc_dir`` and fill the (empty) ``index`` with captures and articles.
+
+    ``progress(bytes read, bytes of all the files)`` is called as records are read.
+    """
     with index.sessions() as s:
         if s.scalar(select(func.count()).select_from(Capture)):
             raise ReindexError(f"the index {index.url.split('@')[-1]} is not empty; reindex into an empty one")
     report, state = ReindexReport(), _Rebuild()
-    for path in files if files is not None else warc_files(warc_dir):
-        if progress:
-            progress(path)
-        _read_file(path, state, report)
+    paths = list(files) if files is not None else warc_files(warc_dir)
+    done = FileBytes(paths, progress)
+    for path in paths:
+        _read_file(path, state, report, done.at)
+        done.finished(path)
         report.files += 1
     captures, articles = state.rows()
     with index.session() as s:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from newsarchive.archive.index import ArchiveIndex
 from newsarchive.archive.models import Article, Capture
+from newsarchive.archive.progress import FileBytes, ProgressCallback
 from newsarchive.archive.warc import OPEN_SUFFIX, WARC_SUFFIX, WarcReadError
 from newsarchive.archive.warcscan import Damage, digest_matches, scan_raw
 
@@ -125,8 +126,8 @@ def check_record(path: str, member: Member) -> tuple[RecordFacts | None, list[Pr
     return facts, problems
 
 
-def scan_file(path: Path, report: VerifyReport) -> dict[int, RecordFacts]:
-    """Records of one file by offset; problems go to ``report``.
+def scan_file(path: Path, report: VerifyReport, at: Callable[[int], None] | None = None) -> dict[int, RecordFacts]:
+    """Records of one file by offset; problems go to ``report``; ``at(offset)`` after each record read.
 
     A damaged region is reported and reading resumes at the next record start (:func:`warcscan.scan_raw`),
     so the records after it are still found.
@@ -138,6 +139,8 @@ def scan_file(path: Path, report: VerifyReport) -> dict[int, RecordFacts]:
                 kind = "truncated" if item.reason.startswith("truncated") else "corrupt"
                 report.problems.append(Problem(str(path), item.offset, kind, item.reason))
                 continue
+            if at is not None:
+                at(item.ref.offset + item.ref.length)
             facts, problems = check_record(str(path), Member(item.ref.offset, item.ref.length, item.data))
             report.problems += problems
             report.records += 1
@@ -160,15 +163,19 @@ def _compare(path: str, capture: Capture, facts: RecordFacts | None) -> list[Pro
 
 
 def verify_archive(index: ArchiveIndex, warc_dir: str | Path,
-                   progress: Callable[[Path], None] | None = None) -> VerifyReport:
-    """Scan every WARC file of ``warc_dir``, then check every index row against the records found."""
+                   progress: ProgressCallback | None = None) -> VerifyReport:
+    """Scan every WARC file of ``warc_dir``, then check every index row against the records found.
+
+    ``progress(bytes read, bytes of all WARC files)`` is called as records are read.
+    """
     root, report = Path(warc_dir), VerifyReport()
     files: dict[str, dict[int, RecordFacts]] = {}
-    for path in sorted(p for p in root.iterdir() if p.name.endswith((WARC_SUFFIX, WARC_SUFFIX + OPEN_SUFFIX))):
-        if progress:
-            progress(path)
+    paths = sorted(p for p in root.iterdir() if p.name.endswith((WARC_SUFFIX, WARC_SUFFIX + OPEN_SUFFIX)))
+    done = FileBytes(paths, progress)
+    for path in paths:
         name = path.name.removesuffix(OPEN_SUFFIX)
-        files[name] = scan_file(path, report)
+        files[name] = scan_file(path, report, done.at)
+        done.finished(path)
         report.files += 1
     ids = {f.record_id for records in files.values() for f in records.values()}
     indexed: set[tuple[str, int]] = set()

@@ -97,11 +97,12 @@ def reindex(home: str | None, index_url: str | None) -> None:
     """
     from newsarchive.archive.reindex import ReindexError
     from newsarchive.archive.reindex import reindex as rebuild
+    from newsarchive.cli.progress import Progress
 
     archive = existing_home(home, index_url, index=False, warcs=True)
     try:
-        report = rebuild(open_index(archive), archive.warc_dir,
-                         progress=lambda path: click.echo(f"reading {path.name}", err=True))
+        with Progress("reindex", unit="B") as progress:
+            report = rebuild(open_index(archive), archive.warc_dir, progress=progress)
     except ReindexError as exc:
         raise UserError(str(exc)) from exc
     click.echo(f"{report.files} files, {report.records} records: {report.captures} captures, "
@@ -126,12 +127,14 @@ def reextract(sites: tuple[str, ...], limit: int | None, no_warc: bool, home: st
     Example:
       newsarchive reextract --site demo-courier
     """
+    from newsarchive.cli.progress import Progress
     from newsarchive.extract.reextract import ReextractOptions
     from newsarchive.extract.reextract import reextract as run
 
     archive = existing_home(home, index_url, warcs=True)
-    report = run(open_index(archive), archive.warc_dir,
-                 ReextractOptions(sites=sites, write_warc=not no_warc, limit=limit))
+    with Progress("reextract", unit="articles") as progress:
+        report = run(open_index(archive), archive.warc_dir,
+                     ReextractOptions(sites=sites, write_warc=not no_warc, limit=limit), progress=progress)
     click.echo(f"{report.articles} articles re-extracted with {report.extractor_version}: {report.changed} changed, "
                f"{report.ok} ok, {report.failed} without article text, {report.unreadable} unreadable")
 
@@ -149,9 +152,11 @@ def verify(home: str | None, index_url: str | None) -> None:
       newsarchive verify --home ./newsarchive-data
     """
     from newsarchive.archive.verify import verify_archive
+    from newsarchive.cli.progress import Progress
 
     archive = existing_home(home, index_url, warcs=True)
-    report = verify_archive(open_index(archive), archive.warc_dir)
+    with Progress("verify", unit="B") as progress:
+        report = verify_archive(open_index(archive), archive.warc_dir, progress=progress)
     for problem in report.problems:
         click.echo(str(problem))
     click.echo(f"{report.files} files, {report.records} records, {report.captures} index rows checked: "

@@ -10,7 +10,6 @@ WARCs stay the source of truth (``reindex`` keeps the newest metadata record of 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from newsarchive.archive.charset import decode_html
 from newsarchive.archive.index import ArchiveIndex
 from newsarchive.archive.lookup import ArchiveLookup, NotArchived
 from newsarchive.archive.models import Article, Capture
+from newsarchive.archive.progress import ProgressCallback
 from newsarchive.archive.warc import WarcWriter, WarcWriterOptions, decoded_body
 from newsarchive.extract.article import EXTRACTOR_VERSION, Extraction, ExtractOptions, extract
 from newsarchive.extract.learning import load as load_template
@@ -73,7 +73,8 @@ def _apply(article: Article, result: Extraction) -> bool:
 
 
 def reextract(index: ArchiveIndex, warc_dir: str | Path, options: ReextractOptions | None = None,
-              progress: Callable[[int], None] | None = None) -> ReextractReport:
+              progress: ProgressCallback | None = None) -> ReextractReport:
+    """Extract the selected articles again from their archived responses; ``progress(done, total articles)``."""
     options = options or ReextractOptions()
     lookup, report = ArchiveLookup(index, warc_dir), ReextractReport()
     writer = WarcWriter(warc_dir, WarcWriterOptions(prefix="newsarchive-reextract")) if options.write_warc else None
@@ -87,7 +88,7 @@ def reextract(index: ArchiveIndex, warc_dir: str | Path, options: ReextractOptio
         for number, article_id in enumerate(ids, 1):
             _one(index, lookup, writer, article_id, options, report, templates)
             if progress:
-                progress(number)
+                progress(number, len(ids))
     finally:
         if writer is not None:
             writer.close()
