@@ -28,6 +28,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsarchive.archive.models import Article, Capture, CrawlRun, FetchFailure, utcnow
+from newsarchive.archive.owner import OWNER_KEY, process_owner
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +181,8 @@ class ArchiveIndex:
     # -- runs -----------------------------------------------------------------------------------------------
     def start_run(self, spider: str, args: dict[str, Any], site: str | None = None) -> int:
         with self.session() as s:
-            run = CrawlRun(spider=spider, args=args, site=site, started_at=utcnow())
+            run = CrawlRun(spider=spider, args=args, site=site, started_at=utcnow(),
+                           stats={OWNER_KEY: process_owner()})  # see runs.mark_interrupted
             s.add(run)
             s.flush()
             return run.id

@@ -19,7 +19,8 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,6 +29,9 @@ from sqlalchemy.orm import Session, aliased
 
 from newsarchive.archive.index import ArchiveIndex
 from newsarchive.archive.models import SCHEDULE_RUNNING, Article, Capture, CrawlRun, ScheduleRun, utcnow
+from newsarchive.archive.owner import OWNER_KEY, owner_alive
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_HEALTH_WINDOW = 3
 
@@ -39,7 +43,10 @@ STOPPED = "stopped"    # stopped by the scheduler's shutdown, exited after SIGIN
 KILLED = "killed"      # did not stop within the grace period and was killed
 ERROR = "error"        # could not be started at all (e.g. executable missing)
 ENDED = (OK, FAILED, STOPPED, KILLED, ERROR)
-INTERRUPTED = (STOPPED, KILLED, "shutdown")  # not evidence for health: the run was cut short on purpose
+# crawl_runs.status of a crawl whose process died without finishing its run (SIGKILL, power loss)
+CRAWL_INTERRUPTED = "interrupted"
+# not evidence for health: the run was cut short (on purpose, or its process was killed)
+INTERRUPTED = (STOPPED, KILLED, "shutdown", CRAWL_INTERRUPTED)
 
 
 @dataclass(frozen=True)
@@ -146,6 +153,40 @@ def mark_abandoned(index: ArchiveIndex, run_ids: Iterable[int],
     with index.session() as s:
         for row in s.scalars(select(ScheduleRun).where(ScheduleRun.id.in_(list(run_ids)))):
             row.status, row.finished_at, row.detail = FAILED, utcnow(), detail
+
+
+# -- crawl runs whose process died -------------------------------------------------------------------------
+def mark_interrupted(index: ArchiveIndex, *, alive: Callable[[object], bool | None] = owner_alive) -> list[int]:
+    """Mark crawl runs still ``running`` whose owner process is gone as ``interrupted``; returns their ids.
+
+    Called when a crawl or the scheduler starts, and when local workers end. A run is ended at its last
+    capture (or its start when it has none) with the pages and articles it got; a run owned by a process on
+    another host is left alone (``alive`` answers None), as is one whose process still runs. A run without
+    an owner record comes from a version that did not write one and counts as gone.
+    """
+    with index.sessions() as s:
+        rows = list(s.execute(select(CrawlRun.id, CrawlRun.stats).where(CrawlRun.status == RUNNING)))
+    dead = [int(run_id) for run_id, stats in rows if alive((stats or {}).get(OWNER_KEY)) is False]
+    for run_id in dead:
+        _end_interrupted(index, run_id)
+    if dead:
+        logger.warning("marked %d crawl run(s) whose process ended without finishing them as interrupted: %s",
+                       len(dead), ", ".join(map(str, dead)))
+    return dead
+
+
+def _end_interrupted(index: ArchiveIndex, run_id: int) -> None:
+    with index.session() as s:
+        run = s.get(CrawlRun, run_id)
+        if run is None or run.status != RUNNING:
+            return  # finished meanwhile
+        owner = (run.stats or {}).get(OWNER_KEY)
+        last = s.scalar(select(func.max(Capture.fetched_at)).where(Capture.run_id == run_id))
+        run.status, run.finished_at = CRAWL_INTERRUPTED, last or run.started_at
+        run.pages = s.scalar(select(func.count()).where(Capture.run_id == run_id)) or 0
+        run.articles = s.scalar(select(func.count()).select_from(Article).join(Capture)
+                                .where(Capture.run_id == run_id, Article.status == "ok")) or 0
+        run.stats = {"newsarchive/interrupted": "its process ended without finishing the run", OWNER_KEY: owner}
 
 
 # -- history and health -------------------------------------------------------------------------------------

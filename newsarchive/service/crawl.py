@@ -72,11 +72,14 @@ def run_crawl(sites: list[SiteConfig], home: ArchiveHome, options: CrawlOptions 
     """Crawl ``sites`` into ``home``; blocks until the crawl ends. Raises IndexUnavailable before starting."""
     from newsarchive.archive.index import ArchiveIndex
     from newsarchive.archive.models import FetchFailure
+    from newsarchive.archive.runs import mark_interrupted
     from newsarchive.spiders.news import SPIDERS
 
     options = options or CrawlOptions()
     home.ensure()
-    ArchiveIndex(home.index_url).close()  # fail fast, with one clear line, before the reactor starts
+    index = ArchiveIndex(home.index_url)  # fail fast, with one clear line, before the reactor starts
+    mark_interrupted(index)  # runs left "running" by crawls killed before they could finish them
+    index.close()
     for handler in logging.root.handlers[:]:  # Scrapy installs its own root handler at LOG_LEVEL
         logging.root.removeHandler(handler)
     process = CrawlerProcess(crawl_settings(home, options))
@@ -133,6 +136,7 @@ def run_local_workers(worker_argv: list[str], workers: list[str], home: ArchiveH
     from pathlib import Path
 
     from newsarchive.archive.index import ArchiveIndex
+    from newsarchive.archive.runs import mark_interrupted
     from newsarchive.archive.warc import recover_open_files
     from newsarchive.crawler.frontier import connect, reset_crawl
 
@@ -158,6 +162,10 @@ def run_local_workers(worker_argv: list[str], workers: list[str], home: ArchiveH
         if done.exit_code != 0:
             for rec in recover_open_files(home.warc_dir, host=done.worker):
                 logger.warning("closed WARC %s left open by worker %s (%d records)", rec.path, done.worker, rec.records)
+    if any(done.exit_code != 0 for done in exits):  # a killed worker's run stays "running" otherwise
+        index = ArchiveIndex(home.index_url)
+        mark_interrupted(index)
+        index.close()
     return exits
 
 

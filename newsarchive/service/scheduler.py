@@ -487,6 +487,8 @@ class CrawlScheduler:
             with self._lock:
                 self._procs.pop(run_id, None)
                 status = self._signaled.pop(run_id, None) or (runs.OK if code == 0 else runs.FAILED)
+        if code != 0:
+            runs.mark_interrupted(self.index)  # a crawl killed (by us or by SIGKILL) leaves its run "running"
         crawl_run = runs.crawl_run_after(self.index, site, before, run_id)
         runs.update_schedule_run(self.index, run_id, status=status, exit_code=code, finished_at=utcnow(),
                                  crawl_run_id=crawl_run)
@@ -564,6 +566,7 @@ class CrawlScheduler:
         if dead:
             runs.mark_abandoned(self.index, dead)
             logger.warning("marked %d schedule run(s) left running by an earlier scheduler as failed", len(dead))
+        runs.mark_interrupted(self.index)  # and the crawl runs of crawls killed before they could finish them
 
     def _log_health(self, sites: Any) -> None:
         for health in runs.site_health(self.index, list(sites), window=self.options.health_window):
