@@ -298,6 +298,20 @@ class WarcWriter:
         self._rotate_if_full()
         return ref, record_id
 
+    def write_conversion(self, url: str, refers_to: str, body: bytes, content_type: str,
+                         moment: datetime | None = None) -> tuple[WarcRef, str]:
+        """A ``conversion`` record: ``body`` derived from the record ``refers_to`` (a browser's rendered DOM of
+        the archived document). Replay tools skip it; it keeps what the article was extracted from."""
+        writer = self._ensure_open()
+        record = writer.create_warc_record(
+            url, "conversion", payload=io.BytesIO(body), warc_content_type=content_type,
+            warc_headers_dict={"WARC-Refers-To": refers_to},
+        )
+        record_id = self._stamp(record, moment or self.options.clock())
+        ref = self._write(record)
+        self._rotate_if_full()
+        return ref, record_id
+
 
 # -- reading ----------------------------------------------------------------------------------------------
 class WarcReadError(Exception):
