@@ -52,6 +52,7 @@ BINARY_CONTROL_SHARE = 0.02  # more control bytes than this in the first 4 KiB: 
 MIN_YEAR = 1990  # dates before this are placeholders ("0001-01-01"), not publication dates
 FALLBACK_MIN_WORDS = 60  # below this many words after cleaning, try the uncleaned page and readability
 FALLBACK_GAIN = 1.5
+LANGID_CHARS = 1500  # language id reads this much of the text (its cost grows with the length)
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"RIFF", b"\x00\x00", b"\xff\xfe\x00", b"OggS")
 
 
@@ -307,7 +308,7 @@ def detect_language(text: str, declared: str | None) -> str | None:
         try:
             import py3langid  # type: ignore[import-untyped]
 
-            lang, _score = py3langid.classify(text[:5000])
+            lang, _score = py3langid.classify(text[:LANGID_CHARS])
             return str(lang)
         except Exception as exc:  # model load problems must not stop extraction
             logger.debug("language detection failed: %s", exc)
@@ -511,9 +512,9 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMeta:
     raw_title = ld.get("headline") if isinstance(ld.get("headline"), str) else None
     raw_title = raw_title or metas.get("og:title") or metas.get("twitter:title") or _html_title(tree)
     declared = _names(ld.get("author")) or _names(metas.get("author")) or _names(metas.get("article:author"))
-    authors, agencies = page_credits(declared, tree, [site, *_names(ld.get("publisher"))])
-    published, source, modified, modified_source = find_dates(tree, ld, metas, url)
     host = (urlsplit(url).hostname or "").removeprefix("www.")
+    authors, agencies = page_credits(declared, tree, [site, host, host.split(".")[0], *_names(ld.get("publisher"))])
+    published, source, modified, modified_source = find_dates(tree, ld, metas, url)
     return PageMeta(
         title=clean_title(raw_title, [site, host, host.split(".")[0]]), raw_title=raw_title,
         authors=authors, agencies=agencies, image_url=_image_url(ld, metas, url), tags=_tags(tree, ld),

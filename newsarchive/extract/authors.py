@@ -12,7 +12,7 @@ e-mail addresses, URLs and handles are dropped; a part in brackets is an agency 
 themselves, not any site's wording.
 
 :func:`byline_credits` reads the visible byline: elements marked ``itemprop="author"`` or ``rel="author"``,
-or short elements whose class/id names a byline or an author. It is used when JSON-LD and meta name no one.
+else trafilatura's own byline search. It is used when JSON-LD and meta name no one.
 """
 
 from __future__ import annotations
@@ -32,12 +32,16 @@ _AGENCY_ALIASES = {"associated press": "AP", "the associated press": "AP", "agen
                    "agence france presse": "AFP", "deutsche presse-agentur": "dpa", "reuters news": "Reuters",
                    "austria presse agentur": "APA", "press association": "PA"}
 _PREFIX = re.compile(
-    r"^\s*(?:von|by|text|texte|autor|autorin|autoren|author|authors|written by|reported by|par|por|door)"
+    r"^\s*(?:(?:artikel|beitrag|text) von|von|by|text|texte|autor|autorin|autoren|author|authors|written by|"
+    r"reported by|posted by|par|por|door)"
     r"\b\s*:?\s*", re.I)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"https?://\S+|www\.\S+|@\w+")
 _BRACKETS = re.compile(r"[(\[]([^()\[\]]*)[)\]]")
 _SPLIT = re.compile(r"\s*(?:;|\|| und | and | & | et | e | y | i |/|,)\s*")
+# role words that stand where a name would: not a person, not an agency
+NOT_NAMES = frozenset({"agencies", "agenturen", "agentur", "redaktion", "red", "staff", "editor", "editors",
+                       "admin", "administrator", "newsroom", "guest", "gast", "anonymous", "name", "unknown"})
 MAX_NAME_WORDS = 5
 MAX_NAME_CHARS = 60
 BYLINE_MAX_WORDS = 25
@@ -59,7 +63,9 @@ def _name_like(name: str) -> bool:
     words = name.split()
     if not words or len(words) > MAX_NAME_WORDS or len(name) > MAX_NAME_CHARS:
         return False
-    if any(ch.isdigit() for ch in name) or not any(ch.isalpha() for ch in name):
+    if any(ch.isdigit() for ch in name) or not any(ch.isalpha() for ch in name) or name.endswith("*"):
+        return False
+    if name.lower() in NOT_NAMES:
         return False
     return any(w[:1].isupper() for w in words)
 
@@ -86,37 +92,43 @@ def split_credits(raw: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]
     return tuple(dict.fromkeys(authors)), tuple(dict.fromkeys(agencies))
 
 
-_BYLINE_NAME = re.compile(r"(?:^|[\s_-])(byline|author|authors|autor|autoren|writer|reporter)(?:$|[\s_-])", re.I)
-_NOT_BYLINE = re.compile(r"bio|about|avatar|image|img|photo|more|other|follow|social|box|card|list", re.I)
-
-
 def _text(el: HtmlElement) -> str:
     return " ".join(" ".join(el.itertext()).split())
 
 
-def byline_credits(tree: HtmlElement) -> list[str]:
-    """Credit strings from the visible byline (first match of: itemprop author, rel=author links, byline class)."""
-    marked = [el for el in tree.iter() if isinstance(el.tag, str) and "author" in (el.get("itemprop") or "").split()]
+def _near(first: HtmlElement, others: list[HtmlElement]) -> list[HtmlElement]:
+    """The matches in the same byline as the first one (under its grandparent), not a teaser list's."""
+    ancestors = list(first.iterancestors())[:2]
+    scope = ancestors[-1] if ancestors else first
+    inside = set(scope.iter())
+    return [el for el in others if el in inside]
+
+
+def marked_credits(tree: HtmlElement) -> list[str]:
+    """Credit strings marked up as such: ``itemprop="author"`` (its ``name``), else ``rel="author"`` links."""
+    marked = [el for el in tree.iter() if isinstance(el.tag, str) and "author" in (el.get("itemprop") or "").split()
+              and not any(a.tag == "form" for a in el.iterancestors())]
     names: list[str] = []
-    for el in marked:
+    for el in _near(marked[0], marked) if marked else []:
         inner = [n for n in el.iter() if isinstance(n.tag, str) and (n.get("itemprop") or "") == "name"]
         value = (inner[0].get("content") or _text(inner[0])) if inner else (el.get("content") or _text(el))
         if value and len(value.split()) <= BYLINE_MAX_WORDS:
             names.append(value)
     if names:
         return names
-    names = [_text(a) for a in tree.iter("a") if "author" in (a.get("rel") or "").lower().split()]
-    if names := [n for n in names if n and len(n.split()) <= MAX_NAME_WORDS]:
-        return list(dict.fromkeys(names))
-    for el in tree.iter():
-        if not isinstance(el.tag, str) or el.tag in ("script", "style", "meta", "link", "img", "body", "html"):
-            continue
-        label = " ".join(filter(None, (el.get("class"), el.get("id"))))
-        if label and _BYLINE_NAME.search(label) and not _NOT_BYLINE.search(label):
-            text = _text(el)
-            if text and len(text.split()) <= BYLINE_MAX_WORDS:
-                return [text]
-    return []
+    links = [a for a in tree.iter("a") if "author" in (a.get("rel") or "").lower().split()]
+    names = [_text(a) for a in (_near(links[0], links) if links else [])]
+    return list(dict.fromkeys(n for n in names if n and len(n.split()) <= MAX_NAME_WORDS))
+
+
+def byline_credits(tree: HtmlElement) -> list[str]:
+    """Credit strings from the visible byline: marked-up authors, else trafilatura's byline search."""
+    if names := marked_credits(tree):
+        return names
+    from trafilatura.metadata import extract_author
+
+    found = extract_author(tree)  # works on its own copy
+    return [found] if found else []
 
 
 def page_credits(declared: Sequence[str], tree: HtmlElement, publishers: Sequence[str],
@@ -127,12 +139,18 @@ def page_credits(declared: Sequence[str], tree: HtmlElement, publishers: Sequenc
     """
     houses = {_key(p) for p in publishers if p}
     authors, agencies = split_credits(declared)
-    authors = tuple(a for a in authors if _key(a) not in houses)
+    authors = tuple(a for a in authors if not _house(a, houses))
     if not authors:
         more_authors, more_agencies = split_credits(byline_credits(tree))
-        authors = tuple(a for a in more_authors if _key(a) not in houses)
+        authors = tuple(a for a in more_authors if not _house(a, houses))
         agencies = tuple(dict.fromkeys((*agencies, *more_agencies)))
     return authors, agencies
+
+
+def _house(name: str, houses: set[str]) -> bool:
+    """The publication's own name ("VnExpress", "MDR Thüringen" on mdr.de), not a person."""
+    first = _key(name.split()[0]) if name.split() else ""
+    return _key(name) in houses or (len(first) >= 3 and first in houses)
 
 
 def _key(text: str) -> str:
