@@ -294,3 +294,26 @@ def test_py_wacz_package_imports_like_its_warc(wget_warc: Path, tmp_path: Path, 
     assert capture is not None and capture.warc_file.startswith("imported/") and "-mirror/" in capture.warc_file
     direct.close()
     via_wacz.close()
+
+
+def test_cli_summary_and_damage_exit_status(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from newsarchive.cli.main import cli
+
+    (tmp_path / "in").mkdir()
+    tricky_warc(tmp_path / "in" / "tricky.warc.gz")
+    args = ["import", str(tmp_path / "in"), "--home", str(tmp_path / "home"), "--workers", "0", "-q"]
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 0, first.output
+    assert "4 captures indexed" in first.output and "2 articles" in first.output
+    data = bytearray((tmp_path / "in" / "tricky.warc.gz").read_bytes())
+    data[40] ^= 0xFF  # the first member (the chunked page) is damaged; its copy at the end is intact
+    (tmp_path / "in" / "tricky.warc.gz").write_bytes(bytes(data))
+    (tmp_path / "home2").mkdir()
+    second = CliRunner().invoke(cli, [*args[:2], "--home", str(tmp_path / "home2"), "--site", "news.example",
+                                      "--no-extract", "-q"])
+    assert second.exit_code == 1 and "damaged:" in second.output and "4 captures indexed" in second.output
+    bad = CliRunner().invoke(cli, ["import", str(tmp_path / "in"), "--home", str(tmp_path / "h3"),
+                                   "--url-pattern", "("])
+    assert bad.exit_code == 2 and "--url-pattern" in bad.output
