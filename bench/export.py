@@ -1,11 +1,18 @@
-"""Export throughput and memory: rows/s for synthetic articles in each format, and peak memory at 10k vs 100k
-rows (it should stay flat: rows stream from the database and are written in batches).
+"""Export throughput beside two baselines measured in the same run, and memory at 10k vs 100k rows.
+
+For each size: ``sqlite3 -json`` (the SQLite shell) and pandas ``read_sql`` → ``to_parquet`` run the same
+SELECT of the same join the export reads (``export.export_query``), then newsarchive exports it as JSONL,
+gzipped JSONL, CSV and Parquet. Printed per line: rows/s (wall), CPU ms per 1,000 rows (user+sys of the
+process, or of the sqlite3 child), and rows/s as a ratio to the matching baseline (JSONL and CSV against
+``sqlite3 -json``, Parquet against pandas); issue 17's target is >= 0.5 of each at 100k rows.
 
 Each measurement runs in a fresh subprocess so ``ru_maxrss`` is its own: the figure reported is the growth of
-peak RSS over the RSS after imports and opening the index; a second run of the same export under
-``tracemalloc`` gives the peak of Python allocations. Story clustering (MinHash) is measured separately.
+peak RSS over the RSS after imports and opening the index (it should stay flat: rows stream in batches).
+The exports run as ``newsarchive export`` does by default, without clustering articles into stories first
+(``--stories``: one-off work on articles never clustered, done by crawls when they close; measured on its own
+line).
 
-    python bench/export.py                  # 10k and 100k rows, jsonl / jsonl.gz / csv / parquet
+    python bench/export.py                  # 10k and 100k rows
     python bench/export.py --sizes 10000    # quicker
 """
 
@@ -21,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -52,7 +58,11 @@ def _rows(n: int, start: int, rng: random.Random, words: list[str]) -> tuple[lis
                              title=f"Article {i}", published=fetched - timedelta(hours=3),
                              language=("de", "en", "fr")[i % 3], text=text, word_count=len(text.split()),
                              text_hash=f"{i:064x}", extractor="trafilatura", extractor_version="2.3.1",
-                             extracted_at=fetched, fetched_at=fetched))
+                             extracted_at=fetched, fetched_at=fetched, authors=[f"Autor {i % 97}", "Max Muster"],
+                             author=f"Autor {i % 97}; Max Muster", tags=["Politik", f"Thema {i % 13}"],
+                             agencies=["dpa"] if i % 4 == 0 else [], image_url=f"https://site{i % 20}.example/{i}.jpg",
+                             paywalled=(None, True, False)[i % 3], markdown="## Article\n\n" + text,
+                             description=f"Teaser {i}", section="politik"))
     return captures, articles
 
 
@@ -61,7 +71,7 @@ def build_index(n: int) -> str:
     from newsarchive.archive.index import ArchiveIndex
     from newsarchive.archive.models import Article, Capture
 
-    path = WORK / f"index-{n}.sqlite"
+    path = WORK / f"index-v2-{n}.sqlite"
     url = f"sqlite:///{path}"
     if path.exists():
         return url
@@ -91,36 +101,87 @@ def _rss_mb() -> float:
     return 0.0
 
 
-def worker(url: str, fmt: str, compress: bool, traced: bool) -> dict[str, float]:
-    """One export in this process; prints its figures as JSON."""
+def _cpu(who: int = resource.RUSAGE_SELF) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _fresh_out() -> Path:
+    out = Path(tempfile.mkdtemp(dir=WORK, prefix="out-"))
+    shutil.rmtree(out)
+    return out
+
+
+def _figures(rows: int, seconds: float, cpu: float, out: Path, base_rss: float) -> dict[str, float]:
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    size = sum(f.stat().st_size for f in out.iterdir() if f.name != "README.md") if out.is_dir() else out.stat().st_size
+    shutil.rmtree(out) if out.is_dir() else out.unlink()
+    return {"rows": rows, "seconds": seconds, "rows_per_s": rows / seconds, "cpu_ms_per_krow": cpu * 1e6 / rows,
+            "base_rss": base_rss, "rss_growth": peak_rss - base_rss, "mb": size / 2**20}
+
+
+def _baseline_sql(url: str) -> str:
+    from sqlalchemy.dialects import sqlite
+
+    from newsarchive.archive.export import export_query
+
+    return str(export_query("sqlite").compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+
+
+def worker(url: str, fmt: str, compress: bool) -> dict[str, float]:
+    """One export (or baseline) in this process; returns its figures."""
+    if fmt == "sqlite3-json":
+        return _sqlite3_json(url)
+    if fmt == "pandas-parquet":
+        return _pandas_parquet(url)
     from newsarchive.archive.export import ExportOptions, export_dataset
     from newsarchive.archive.index import ArchiveIndex
 
     index = ArchiveIndex(url)
-    out = Path(tempfile.mkdtemp(dir=WORK, prefix="out-"))
-    shutil.rmtree(out)
+    out = _fresh_out()
     base_rss = _rss_mb()
-    if traced:
-        tracemalloc.start()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu()
     result = export_dataset(index, out, options=ExportOptions(format=fmt, gzip=compress, progress=False,
                                                               assign_stories=False))
-    seconds = time.perf_counter() - started
-    traced_peak = tracemalloc.get_traced_memory()[1] / 2**20 if traced else 0.0
-    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    size = sum(f.stat().st_size for f in out.iterdir() if f.name != "README.md")
-    shutil.rmtree(out)
-    return {"rows": result.rows, "seconds": seconds, "rows_per_s": result.rows / seconds, "base_rss": base_rss,
-            "rss_growth": peak_rss - base_rss, "traced_peak": traced_peak, "mb": size / 2**20}
+    return _figures(result.rows, time.perf_counter() - started, _cpu() - cpu, out, base_rss)
 
 
-def run_worker(url: str, fmt: str, compress: bool, traced: bool) -> dict[str, float]:
-    argv = [sys.executable, __file__, "--worker", url, fmt, str(int(compress)), str(int(traced))]
+def _sqlite3_json(url: str) -> dict[str, float]:
+    sql = _baseline_sql(url)
+    out = _fresh_out().with_suffix(".json")
+    base_rss = _rss_mb()
+    started, cpu = time.perf_counter(), _cpu(resource.RUSAGE_CHILDREN)
+    with open(out, "wb") as fh:
+        subprocess.run(["sqlite3", "-json", url.removeprefix("sqlite:///"), sql], stdout=fh, check=True)
+    seconds, cpu = time.perf_counter() - started, _cpu(resource.RUSAGE_CHILDREN) - cpu
+    with open(out, "rb") as fh:
+        rows = sum(1 for line in fh if line.startswith(b"{"))
+    return _figures(rows, seconds, cpu, out, base_rss)
+
+
+def _pandas_parquet(url: str) -> dict[str, float]:
+    import sqlite3
+
+    import pandas as pd
+
+    sql = _baseline_sql(url)
+    out = _fresh_out().with_suffix(".parquet")
+    base_rss = _rss_mb()
+    started, cpu = time.perf_counter(), _cpu()
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+        frame = pd.read_sql(sql, conn)
+    frame.to_parquet(out)
+    return _figures(len(frame), time.perf_counter() - started, _cpu() - cpu, out, base_rss)
+
+
+def run_worker(url: str, fmt: str, compress: bool) -> dict[str, float]:
+    argv = [sys.executable, __file__, "--worker", url, fmt, str(int(compress))]
     done = subprocess.run(argv, check=True, capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def bench_clustering(url: str, n: int) -> str:
+    """What the first `newsarchive export` (stories on) adds on an index whose articles were never clustered."""
     from sqlalchemy import delete
 
     from newsarchive.archive.dedup import StoryCluster, cluster_articles
@@ -129,33 +190,49 @@ def bench_clustering(url: str, n: int) -> str:
     index = ArchiveIndex(url)
     with index.session() as s:
         s.execute(delete(StoryCluster))
+    cpu = _cpu()
     report = cluster_articles(index)
-    return f"story clustering: {report.articles} articles in {report.seconds:.1f}s = " \
-           f"{report.articles / report.seconds:.0f} articles/s ({report.total_stories} stories; n={n})"
+    cpu = _cpu() - cpu
+    with index.session() as s:  # leave the cached index as built
+        s.execute(delete(StoryCluster))
+    return (f"story clustering (one-off, first export of a never-clustered index): {report.articles} articles in "
+            f"{report.seconds:.1f}s = {report.articles / report.seconds:.0f} articles/s, "
+            f"{cpu * 1e3 / max(report.articles, 1):.2f} CPU ms/article; n={n}")
+
+
+# (label, format, gzip, baseline label)
+RUNS = (("sqlite3 -json", "sqlite3-json", False, None), ("pandas parquet", "pandas-parquet", False, None),
+        ("jsonl", "jsonl", False, "sqlite3 -json"), ("jsonl.gz", "jsonl", True, "sqlite3 -json"),
+        ("csv", "csv", False, "sqlite3 -json"), ("parquet", "parquet", False, "pandas parquet"))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--repeat", type=int, default=1, help="Timed runs per format (median reported).")
+    parser.add_argument("--repeat", type=int, default=1, help="Timed runs per line, interleaved (median reported).")
+    parser.add_argument("--no-clustering", action="store_true", help="Skip the clustering line.")
     args = parser.parse_args()
-    print(f"{'rows':>7} {'format':<9} {'rows/s':>8} {'MB out':>7} {'base RSS':>9} {'RSS growth':>11} "
-          f"{'traced peak':>12}", flush=True)
+    print(f"{'rows':>7} {'what':<15} {'rows/s':>8} {'CPU ms/1k rows':>15} {'vs baseline':>12} {'MB out':>7} "
+          f"{'RSS growth':>11}", flush=True)
     for n in args.sizes:
         url = build_index(n)
-        for fmt, compress in FORMATS:
-            runs = [run_worker(url, fmt, compress, traced=False) for _ in range(args.repeat)]
-            traced = run_worker(url, fmt, compress, traced=True)
-            name = fmt + (".gz" if compress else "")
-            print(f"{n:>7} {name:<9} {statistics.median(r['rows_per_s'] for r in runs):>8.0f} "
-                  f"{runs[0]['mb']:>7.1f} {runs[0]['base_rss']:>7.0f}MB "
-                  f"{statistics.median(r['rss_growth'] for r in runs):>9.1f}MB {traced['traced_peak']:>10.1f}MB",
-                  flush=True)
-    print(bench_clustering(build_index(min(args.sizes)), min(args.sizes)), flush=True)
+        results: dict[str, list[dict[str, float]]] = {label: [] for label, *_ in RUNS}
+        for _ in range(args.repeat):
+            for label, fmt, compress, _base in RUNS:
+                results[label].append(run_worker(url, fmt, compress))
+        rate = {label: statistics.median(r["rows_per_s"] for r in runs) for label, runs in results.items()}
+        for label, _fmt, _compress, base in RUNS:
+            runs = results[label]
+            ratio = f"{rate[label] / rate[base]:.2f}x" if base else "baseline"
+            print(f"{n:>7} {label:<15} {rate[label]:>8.0f} "
+                  f"{statistics.median(r['cpu_ms_per_krow'] for r in runs):>15.1f} {ratio:>12} "
+                  f"{runs[0]['mb']:>7.1f} {statistics.median(r['rss_growth'] for r in runs):>9.1f}MB", flush=True)
+    if not args.no_clustering:
+        print(bench_clustering(build_index(min(args.sizes)), min(args.sizes)), flush=True)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 6 and sys.argv[1] == "--worker":
-        print(json.dumps(worker(sys.argv[2], sys.argv[3], sys.argv[4] == "1", sys.argv[5] == "1")))
+    if len(sys.argv) == 5 and sys.argv[1] == "--worker":
+        print(json.dumps(worker(sys.argv[2], sys.argv[3], sys.argv[4] == "1")))
     else:
         main()

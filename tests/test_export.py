@@ -179,7 +179,8 @@ def read_jsonl(out: Path, pattern: str = "*.jsonl*") -> list[dict[str, Any]]:
 
 
 def test_jsonl_round_trip_with_provenance_and_stories(archive: Archive, tmp_path: Path) -> None:
-    result = export_dataset(archive.index, tmp_path / "out", options=ExportOptions(progress=False))
+    result = export_dataset(archive.index, tmp_path / "out", options=ExportOptions(progress=False,
+                                                                                   assign_stories=True))
     rows = read_jsonl(tmp_path / "out")
     assert result.rows == len(rows) == 7 and result.files == ("articles-00000.jsonl",)
     assert list(rows[0]) == list(COLUMN_NAMES)
@@ -188,6 +189,15 @@ def test_jsonl_round_trip_with_provenance_and_stories(archive: Archive, tmp_path
     assert stories["oe24"] == stories["ntv"]  # the wire copies: one story
     assert len({stories[s] for s in ("oe24", "zdf", "srf", "vienna", "newsex")}) == 5
     assert stories["srf"] == stories["blick"]  # exact copy
+
+
+def test_no_clustering_unless_asked(archive: Archive, tmp_path: Path) -> None:
+    """Clustering a never-clustered index is one-off work of minutes at 100k articles: not by default."""
+    export_dataset(archive.index, tmp_path / "out", options=ExportOptions(progress=False))
+    assert {r["story_id"] for r in read_jsonl(tmp_path / "out")} == {None}
+    export_dataset(archive.index, tmp_path / "near", options=ExportOptions(progress=False, dedup="near"))
+    export_dataset(archive.index, tmp_path / "again", options=ExportOptions(progress=False))
+    assert None not in {r["story_id"] for r in read_jsonl(tmp_path / "again")}  # clusters once made are exported
 
 
 def test_jsonl_dates_keep_their_time_zone_and_lists_are_arrays(archive: Archive, tmp_path: Path) -> None:

@@ -24,7 +24,8 @@ STRINGS = pa.list_(pa.string())
 # (column, Arrow type, description): the one definition of an exported row, in output order.
 COLUMNS: tuple[tuple[str, pa.DataType, str], ...] = (
     ("article_id", pa.int64(), "Id of the article row in the source index"),
-    ("story_id", pa.int64(), "Story cluster (article id of its first member); wire copies at several sites share it"),
+    ("story_id", pa.int64(), "Story cluster (article id of its first member); wire copies at several sites share "
+                             "it; null for an article not clustered yet (`newsarchive stories` or export --stories)"),
     ("url", pa.string(), "URL as fetched"),
     ("canonical_url", pa.string(), "Canonical URL (rel=canonical, tracking parameters removed)"),
     ("site", pa.string(), "Site name (sites.toml) or host"),

@@ -35,9 +35,11 @@ import pyarrow.parquet as pq
 from sqlalchemy import (
     Boolean,
     ColumnElement,
+    LargeBinary,
     Select,
     String,
     Text,
+    TypeDecorator,
     case,
     cast,
     func,
@@ -111,7 +113,9 @@ class ExportOptions:
     with_warc: bool = False
     progress: bool = True  # a bar on stderr when it is a terminal
     batch_size: int = 2000
-    assign_stories: bool = True  # cluster new articles first so every ok row has a story_id
+    # cluster the articles not yet in a story first, so every ok row has a story_id: one-off work that takes
+    # minutes on a large never-clustered index (crawls cluster their new articles when they close)
+    assign_stories: bool = False
     cluster: ClusterOptions = field(default_factory=ClusterOptions)
     prefix: str = "articles"
     schema: str = "newsarchive"  # or a preset of datacard.PRESETS: news-please | fundus
@@ -178,9 +182,23 @@ def _kind(column: OutColumn) -> str:
     return "bool" if column.dtype == pa.bool_() else "plain"
 
 
-def _raw(column: OutColumn, expr: ColumnElement[Any]) -> ColumnElement[Any]:
-    """The value as the driver returns it: no ORM type conversion in Python (the writers convert per batch)."""
+def _raw(column: OutColumn, expr: ColumnElement[Any], as_bytes: bool) -> ColumnElement[Any]:
+    """The value as the driver returns it: no ORM type conversion in Python (the writers convert per batch).
+    ``as_bytes``: text as SQLite's UTF-8 bytes, which Arrow takes without a detour through Python strings."""
+    textual = column.dtype in (pa.string(), TIMESTAMP, STRINGS)
+    if as_bytes and textual:
+        return coerce(cast(expr, LargeBinary), _Bytes())
     return coerce(expr, String) if _kind(column) in ("time", "list") else expr
+
+
+class _Bytes(TypeDecorator[bytes]):
+    """BLOB values as the driver hands them over (no per-value result processing)."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def result_processor(self, dialect: Any, coltype: Any) -> None:
+        return None
 
 
 def _json_value(dialect: str, column: OutColumn, expr: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -208,8 +226,8 @@ def _json_line(dialect: str, columns: tuple[OutColumn, ...]) -> ColumnElement[An
         pairs += [literal(column.name, String), _json_value(dialect, column, sources[column.source])]
     if dialect == "postgresql":
         return cast(func.json_build_object(*pairs), Text)
-    if dialect == "sqlite":
-        return func.json_object(*pairs)
+    if dialect == "sqlite":  # as UTF-8 bytes: no decoding to str and encoding back per line
+        return cast(func.json_object(*pairs), LargeBinary)
     raise ExportError(f"export supports SQLite and PostgreSQL, not {dialect}")
 
 
@@ -265,7 +283,9 @@ def plan_select(dialect: str, filters: ExportFilters, options: ExportOptions) ->
     columns = select_columns(options.schema, options.fields)
     sources = _sources()
     json_lines = options.format == "jsonl"
-    data = [_json_line(dialect, columns)] if json_lines else [_raw(c, sources[c.source]) for c in columns]
+    as_bytes = dialect == "sqlite" and options.format == "parquet"
+    data = ([_json_line(dialect, columns)] if json_lines
+            else [_raw(c, sources[c.source], as_bytes) for c in columns])
     side = _side_columns(options.with_warc)
     labelled = [expr.label(f"d{i}") for i, expr in enumerate(data)]  # one column may be read twice
     labelled += [expr.label(f"s_{name}") for name, expr in side.items()]
@@ -322,14 +342,18 @@ def _csv_values(column: OutColumn, values: Sequence[Any]) -> list[Any]:
 
 def _arrow_values(column: OutColumn, values: Sequence[Any]) -> pa.Array:
     kind = _kind(column)
-    if kind == "time":
-        if any(isinstance(v, datetime) for v in values):
-            return pa.array([v if v is None or v.tzinfo else v.replace(tzinfo=UTC) for v in values], TIMESTAMP)
-        return pa.array(values, pa.string()).cast(pa.timestamp("us")).cast(TIMESTAMP)
     if kind == "list":
-        return pa.array([_as_list(v) for v in values], STRINGS)
+        return pa.array([_as_list(v) for v in values], STRINGS)  # json.loads takes str and UTF-8 bytes
     if kind == "bool":
         return pa.array([_as_bool(column.negate)(v) for v in values], pa.bool_())
+    first = next((v for v in values if v is not None), None)
+    if isinstance(first, bytes):  # SQLite text as UTF-8 bytes: Arrow checks the encoding, no Python str
+        text = pa.array(values, pa.binary()).cast(pa.string())
+        return text.cast(pa.timestamp("us")).cast(TIMESTAMP) if kind == "time" else text
+    if kind == "time":
+        if isinstance(first, datetime):
+            return pa.array([v if v is None or v.tzinfo else v.replace(tzinfo=UTC) for v in values], TIMESTAMP)
+        return pa.array(values, pa.string()).cast(pa.timestamp("us")).cast(TIMESTAMP)
     return pa.array(values, column.dtype)
 
 
@@ -353,7 +377,11 @@ class JsonlWriter:
                                 else raw)
 
     def write(self, data: list[Sequence[Any]]) -> None:
-        self._out.write(("\n".join(data[0]) + "\n").encode("utf-8"))
+        lines = data[0]
+        if lines and isinstance(lines[0], str):  # PostgreSQL's text
+            self._out.write(("\n".join(lines) + "\n").encode("utf-8"))
+        elif lines:
+            self._out.write(b"\n".join(lines) + b"\n")
 
     def size(self) -> int:
         return self._raw.tell()

@@ -189,9 +189,9 @@ def verify(home: str | None, index_url: str | None) -> None:
 @click.option("--fields", help="Only these columns, comma-separated, in this order (names of the --schema).")
 @click.option("--license", "license_id", default="other", show_default=True,
               help="License declared in the dataset card (a Hugging Face id such as cc-by-4.0).")
-@click.option("--stories/--no-stories", default=True, show_default=True,
-              help="Cluster articles not yet in a story first, so every row has a story_id (--dedup near always "
-                   "does).")
+@click.option("--stories", is_flag=True,
+              help="Cluster the articles not yet in a story first, so every row has a story_id (--dedup near always "
+                   "does; crawls cluster their articles when they close; minutes on a large never-clustered index).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @archive_options
 @friendly_errors
