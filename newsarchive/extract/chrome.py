@@ -63,8 +63,15 @@ def name_tokens(value: str) -> list[str]:
 _TAXONOMY = re.compile(r"(?<![\w-])(tag|category|categories|post|format|status|type|section|topic)-[\w-]+", re.I)
 
 
+# every chrome token, and the first part of every pair, is a substring of a chrome name: a cheap first test
+_PAIR_HEADS = ("read", "most", "more", "audio", "sign", "social", "photo", "tag", "related", "editors", "mehr")
+_MAYBE = re.compile("|".join(sorted((re.escape(t) for t in {*CHROME_TOKENS, *_PAIR_HEADS}), key=len, reverse=True)))
+
+
 @lru_cache(maxsize=4096)
 def is_chrome_name(value: str) -> bool:
+    if not _MAYBE.search(value.lower()):
+        return False
     toks = name_tokens(_TAXONOMY.sub(" ", value))  # WordPress-style "tag-deals category-news" name the post
     if any(t in CHROME_TOKENS for t in toks):
         return True
