@@ -45,6 +45,10 @@ SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"  # fair
 
 # -- components -----------------------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
+    # 380: per-site headers, User-Agent, proxy, delay and concurrency from sites.toml; before DefaultHeaders
+    # (400) and UserAgent (500) so a site's values win over the crawl's defaults, before HttpProxy (750) which
+    # reads the proxy meta, and before Capture (650) so the archived request shows what was sent.
+    "newsarchive.crawler.site_settings.SiteSettingsMiddleware": 380,
     # 650: above Redirect (600) and HttpCompression (590), so process_response sees the wire bytes,
     # Content-Encoding and every 3xx before they are rewritten.
     "newsarchive.crawler.middlewares.CaptureMiddleware": 650,
@@ -97,6 +101,7 @@ NEWSARCHIVE_REQUISITES_MAX = 10_000  # requisite URLs per crawl
 NEWSARCHIVE_REQUISITES_MAXSIZE = 16 * 1024 * 1024  # bytes; larger requisites (videos) are dropped
 NEWSARCHIVE_PROGRESS_ENABLED = True
 NEWSARCHIVE_PROGRESS_INTERVAL = 10.0  # seconds between progress lines
+NEWSARCHIVE_SITE_SETTINGS_ENABLED = True  # apply sites.toml download_delay/concurrency/user_agent/headers/proxy
 # Several workers on one crawl (`newsarchive crawl --workers N`, `newsarchive worker`): see
 # newsarchive/crawler/frontier.py and docs/deployment.md. The scheduler, duplicate filter and shared per-host
 # delay are switched on by those commands (distributed_settings), not here.
