@@ -7,6 +7,7 @@ import gzip
 import io
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -266,7 +267,7 @@ def test_pywb_recording(demo_sites: DemoServer, tmp_path: Path, home: tuple[Arch
 
 # -- a WACZ written by py-wacz --------------------------------------------------------------------------------------
 def wacz_cli() -> str:
-    found = shutil.which("wacz") or (str(Path(__import__("sys").executable).parent / "wacz"))
+    found = shutil.which("wacz") or str(Path(sys.executable).parent / "wacz")
     if not Path(found).exists():
         pytest.skip("py-wacz is not installed (pip install wacz; it is in the test extra)")
     return found
