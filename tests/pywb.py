@@ -1,4 +1,5 @@
-"""pywb for interoperability tests: found through NEWSARCHIVE_PYWB_BIN (a bin directory, as .ci/run sets up)
+"""pywb for interoperability tests: found through NEWSARCHIVE_PYWB_BIN (a bin directory, as .ci/run sets up;
+default /tmp/newsarchive-pywb-venv/bin)
 or PATH; tests skip with the reason where it is absent."""
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
+DEFAULT_PYWB_BIN = "/tmp/newsarchive-pywb-venv/bin"  # python3 -m venv ... && .../bin/pip install pywb
+
 
 def pywb_bin(name: str) -> str | None:
-    directory = os.environ.get("NEWSARCHIVE_PYWB_BIN")
+    directory = os.environ.get("NEWSARCHIVE_PYWB_BIN", DEFAULT_PYWB_BIN)
     if directory and (Path(directory) / name).exists():
         return str(Path(directory) / name)
     return shutil.which(name)

@@ -104,3 +104,47 @@ def test_cdxj_indexer_indexes_every_record(recrawled: tuple[Path, Any]) -> None:
     assert sum(1 for d in lines if d.get("mime") == "warc/revisit") == sum(c.record_type == "revisit" for c in captures)
     offsets = {(d["filename"], int(d["offset"])) for d in lines}
     assert all((c.warc_file, c.warc_offset) in offsets for c in captures)
+
+
+# -- metadata records must not hide the article from pywb (by either documented route) --------------------------
+@pytest.fixture
+def built(tmp_path: Path) -> Any:
+    from tests.archive_builder import build_archive
+
+    return build_archive(tmp_path / "home")
+
+
+def pywb_collection(built: Any, root: Path, route: str) -> None:
+    """A pywb collection of the archive's WARCs, indexed by ``wb-manager add`` or by ``newsarchive cdxj``."""
+    manager, _ = require_pywb()
+    warcs = sorted(str(p) for p in built.warc_dir.glob("*.warc.gz"))
+    subprocess.run([manager, "init", "news"], cwd=root, check=True, capture_output=True, timeout=60)
+    if route == "wb-manager add":
+        subprocess.run([manager, "add", "news", *warcs], cwd=root, check=True, capture_output=True, timeout=120)
+        return
+    for warc in warcs:
+        shutil.copy(warc, root / "collections" / "news" / "archive")
+    subprocess.run([sys.executable, "-m", "newsarchive", "cdxj", "--home", str(built.root), "-o",
+                    str(root / "collections" / "news" / "indexes" / "index.cdxj")], check=True, capture_output=True,
+                   timeout=120)
+
+
+@pytest.mark.parametrize("route", ["wb-manager add", "newsarchive cdxj"])
+def test_pywb_shows_the_article_not_its_metadata(built: Any, tmp_path: Path, route: str) -> None:
+    from tests.archive_builder import BERICHT_URL, STORY_URL
+
+    _, server = require_pywb()
+    root = tmp_path / "pywb"
+    root.mkdir()
+    pywb_collection(built, root, route)
+    story, bericht = built.captures["story"], built.captures["bericht"]
+    with running_wayback(server, root, "news") as base:
+        for capture, url, words in ((story, STORY_URL, b"harbour bridge reopened"),
+                                    (bericht, BERICHT_URL, "Hafenbrücke".encode("iso-8859-1"))):
+            for mode in ("id_/", "/", "mp_/"):  # the original bytes, the framed page, the page in the frame
+                status, body, headers = fetch(f"{base}/{stamp(capture)}{mode.rstrip('/')}/{url}".replace("//http",
+                                                                                                         "/http"))
+                assert status == 200, (route, mode, status)
+                if mode != "/":  # the top frame is pywb's own page around the capture
+                    assert "json" not in headers.get("Content-Type", ""), (route, mode, headers)
+                    assert words in body, (route, mode, body[:200])

@@ -286,13 +286,21 @@ class WarcWriter:
 
     def write_metadata(self, url: str, concurrent_to: str, fields: dict[str, Any],
                        moment: datetime | None = None) -> tuple[WarcRef, str]:
-        """A ``metadata`` record (JSON) linked to a response record, e.g. the extracted article fields."""
+        """A ``metadata`` record (JSON) linked to a response record, e.g. the extracted article fields.
+
+        It links to the response by ``WARC-Concurrent-To`` only and carries no ``WARC-Target-URI`` (optional
+        for metadata records in WARC/1.1): replay tools that index every record with a target URI (pywb's
+        ``wb-manager add``) would otherwise serve this JSON, which has the page's URL and time and sorts
+        before ``text/html``, instead of the page. ``url`` is the page the fields describe (the response's
+        target URI); readers find it there.
+        """
         writer = self._ensure_open()
         body = json.dumps(fields, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
         record = writer.create_warc_record(
             url, "metadata", payload=io.BytesIO(body), warc_content_type="application/json",
             warc_headers_dict={"WARC-Concurrent-To": concurrent_to},
         )
+        record.rec_headers.remove_header("WARC-Target-URI")
         record_id = self._stamp(record, moment or self.options.clock())
         ref = self._write(record)
         self._rotate_if_full()
