@@ -8,6 +8,7 @@ process, or of the sqlite3 child), and rows/s as a ratio to the matching baselin
 
 Each measurement runs in a fresh subprocess so ``ru_maxrss`` is its own: the figure reported is the growth of
 peak RSS over the RSS after imports and opening the index (it should stay flat: rows stream in batches).
+"vs baseline" compares wall-clock rows/s, "(by CPU)" the CPU time per row (steadier on a shared machine).
 The exports run as ``newsarchive export`` does by default, without clustering articles into stories first
 (``--stories``: one-off work on articles never clustered, done by crawls when they close; measured on its own
 line).
@@ -212,8 +213,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="Timed runs per line, interleaved (median reported).")
     parser.add_argument("--no-clustering", action="store_true", help="Skip the clustering line.")
     args = parser.parse_args()
-    print(f"{'rows':>7} {'what':<15} {'rows/s':>8} {'CPU ms/1k rows':>15} {'vs baseline':>12} {'MB out':>7} "
-          f"{'RSS growth':>11}", flush=True)
+    print(f"{'rows':>7} {'what':<15} {'rows/s':>8} {'CPU ms/1k rows':>15} {'vs baseline':>12} {'(by CPU)':>9} "
+          f"{'MB out':>7} {'RSS growth':>11}", flush=True)
     for n in args.sizes:
         url = build_index(n)
         results: dict[str, list[dict[str, float]]] = {label: [] for label, *_ in RUNS}
@@ -221,11 +222,12 @@ def main() -> None:
             for label, fmt, compress, _base in RUNS:
                 results[label].append(run_worker(url, fmt, compress))
         rate = {label: statistics.median(r["rows_per_s"] for r in runs) for label, runs in results.items()}
+        cpu = {label: statistics.median(r["cpu_ms_per_krow"] for r in runs) for label, runs in results.items()}
         for label, _fmt, _compress, base in RUNS:
             runs = results[label]
             ratio = f"{rate[label] / rate[base]:.2f}x" if base else "baseline"
-            print(f"{n:>7} {label:<15} {rate[label]:>8.0f} "
-                  f"{statistics.median(r['cpu_ms_per_krow'] for r in runs):>15.1f} {ratio:>12} "
+            by_cpu = f"{cpu[base] / cpu[label]:.2f}x" if base else ""
+            print(f"{n:>7} {label:<15} {rate[label]:>8.0f} {cpu[label]:>15.1f} {ratio:>12} {by_cpu:>9} "
                   f"{runs[0]['mb']:>7.1f} {statistics.median(r['rss_growth'] for r in runs):>9.1f}MB", flush=True)
     if not args.no_clustering:
         print(bench_clustering(build_index(min(args.sizes)), min(args.sizes)), flush=True)

@@ -13,6 +13,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from newsarchive.archive.index import PendingArticle
+from newsarchive.crawler.addon import ItemPages
 from newsarchive.crawler.items import ArticleItem
 from newsarchive.crawler.session import ArchiveSession
 from newsarchive.extract.article import Extraction, ExtractOptions, extract, failed
@@ -35,6 +36,7 @@ class ExtractionPipeline:
         self.crawler = crawler
         self.use_templates = settings.getbool("NEWSARCHIVE_TEMPLATES_ENABLED", True)
         self.templates: dict[str, TemplateModel] = {}
+        self.item_pages = ItemPages.of(crawler)  # plain items of a user's spider (the Scrapy add-on)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -65,16 +67,19 @@ class ExtractionPipeline:
             self.executor = None
 
     async def process_item(self, item: Any, spider: Any = None) -> Any:
-        if not isinstance(item, ArticleItem):
+        page = item if isinstance(item, ArticleItem) else self.item_pages.page_of(item)
+        if page is None:
             return item
-        item.extraction = await self._extract(item)
-        result = item.extraction
+        page.extraction = await self._extract(page)
+        result = page.extraction
         if result.ok:
             self.stats.inc_value("newsarchive/extraction/ok")
         else:
             reason = (result.reason or "unknown").split(":")[0]
             self.stats.inc_value(f"newsarchive/extraction/failed/{reason}")
-            logger.warning("no article extracted from %s: %s", item.url, result.reason)
+            logger.warning("no article extracted from %s: %s", page.url, result.reason)
+        if page is not item:
+            self.item_pages.fill(item, result)
         return item
 
     async def _extract(self, item: ArticleItem) -> Extraction:
@@ -102,6 +107,7 @@ class IndexPipeline:
         self.session = ArchiveSession.of(crawler)
         self.stats = crawler.stats
         self.learn_templates = crawler.settings.getbool("NEWSARCHIVE_TEMPLATES_ENABLED", True)
+        self.item_pages = ItemPages.of(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IndexPipeline:
@@ -129,9 +135,13 @@ class IndexPipeline:
                 logger.exception("could not learn the template of %s", site.name)
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
-        if not isinstance(item, ArticleItem) or item.extraction is None:
+        page = item if isinstance(item, ArticleItem) else self.item_pages.pop(item)
+        if page is None or page.extraction is None:
             return item
-        result = item.extraction
+        self._index(page, page.extraction)
+        return item
+
+    def _index(self, item: ArticleItem, result: Extraction) -> None:
         with self.session.lock:
             _ref, meta_id = self.session.writer.write_metadata(
                 item.url, item.capture.record_id, {**result.as_record(), "newsarchive_site": item.site},
@@ -140,4 +150,3 @@ class IndexPipeline:
                                                 item.capture.fetched_at), meta_id)
         self.session.add_row(PendingArticle(row, item.capture.row))  # after its capture, in the same or a later batch
         self.stats.inc_value("newsarchive/articles" if result.ok else "newsarchive/articles/failed")
-        return item
