@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import shlex
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -58,11 +61,12 @@ def demo(ctx: click.Context, home: str, serve_only: bool) -> None:
         click.echo(f"serving {len(server.sites)} demo sites on 127.0.0.1; crawling them into {root}", err=True)
         archive = resolve_home(str(root), f"sqlite:///{root / 'index.sqlite'}")
         options = CrawlOptions(log_level=log_level(ctx), settings={
-            "DOWNLOAD_DELAY": 0.05, "AUTOTHROTTLE_START_DELAY": 0.05, "NEWSARCHIVE_PROGRESS_INTERVAL": 5.0})
+            "DOWNLOAD_DELAY": 0.05, "AUTOTHROTTLE_START_DELAY": 0.05, "NEWSARCHIVE_PROGRESS_INTERVAL": 2.0})
         result = run_crawl(list(load_sites(sites_file).values()), archive, options)
     print_crawl(result, archive)
     _print_articles(archive)
     _demo_export(archive)
+    _print_next(archive)
 
 
 def _serve_forever(server: Any) -> None:
@@ -97,3 +101,51 @@ def _demo_export(archive: ArchiveHome) -> None:
     result = export_dataset(open_index(archive), out, ExportOptions(progress=False), warc_dir=archive.warc_dir)
     click.echo(f"\nexported {result.rows} articles to {out}: {', '.join(result.files)} "
                f"(JSONL with provenance) and the dataset card {result.card.name}")
+
+
+@dataclass(frozen=True)
+class NextSteps:
+    """What to try after the demo, on the archive alone (the demo's sites and ports are gone by then)."""
+
+    url: str  # an archived article
+    title: str
+    word: str  # a word the full-text search finds
+    hits: int
+    replay_path: str  # /web/TIMESTAMP/URL of that article, on the replay server
+
+
+def next_steps(index: Any) -> NextSteps | None:
+    """An archived article and a search word with hits, or None when the archive has no article."""
+    from collections import Counter
+
+    from newsarchive.archive.search import SearchQuery, ensure_search_index, search_articles
+    from newsarchive.web.replay import timestamp
+    from newsarchive.web.rewrite import archive_path
+
+    articles = [a for a in index.articles() if a.fetched_at is not None]
+    if not articles:
+        return None
+    ensure_search_index(index.engine)
+    words = Counter(w for a in articles for w in {w for w in re.findall(r"[^\W\d_]{5,}", a.title or "")})
+    found = [(w, search_articles(index, SearchQuery(q=w, limit=1)).total) for w, _ in words.most_common(5)]
+    word, hits = max(found, key=lambda pair: pair[1], default=("", 0))
+    article = articles[0]
+    return NextSteps(article.url, article.title or article.url, word, hits,
+                     archive_path(timestamp(article.fetched_at), article.url))
+
+
+def _print_next(archive: ArchiveHome) -> None:
+    index = open_index(archive)
+    try:
+        steps = next_steps(index)
+    finally:
+        index.close()
+    if steps is None:
+        return
+    home = shlex.quote(str(archive.root))
+    click.echo("\nthe demo sites are gone now; the archive stays. Try:")
+    click.echo(f"  newsarchive show --home {home} {shlex.quote(steps.url)}")
+    if steps.hits:
+        click.echo(f"  newsarchive search --home {home} {shlex.quote(steps.word)}"
+                   f"        # {steps.hits} article{'s' if steps.hits != 1 else ''}")
+    click.echo(f"  newsarchive replay --home {home}        # then open http://127.0.0.1:8080{steps.replay_path}")
