@@ -329,3 +329,38 @@ def test_new_pages_escape_and_refuse_bad_input(fresh: BuiltArchive, fresh_server
     assert [line.count(b'"site": "zeitung"') for line in body.splitlines()] == [1]
     status, _, _, body = get(fresh_server, "/stories")
     assert status == 200 and b"No story ran at more than one outlet yet." in body
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def either(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BuiltArchive]:
+    if request.param == "sqlite":
+        yield build_archive(tmp_path / "home")
+        return
+    from tests.pg import pg_unavailable_reason, temp_pg_database
+
+    reason = pg_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with temp_pg_database() as url:
+        built = build_archive(tmp_path / "pg", index_url=url)
+        yield built
+        built.index.close()
+
+
+def test_result_set_facets_order_and_rows_on_both_databases(either: BuiltArchive) -> None:
+    from newsarchive.archive.search import SearchQuery, ensure_search_index
+    from newsarchive.web.results import facet_counts, find, result_rows
+
+    ensure_search_index(either.index.engine)
+    everything = SearchQuery()
+    counts = facet_counts(either.index, everything)
+    assert counts.sites == [("news", 1), ("zeitung", 1)] and sorted(counts.languages) == [("de", 1), ("en", 1)]
+    assert counts.months == [("2024-03", 2)]
+    assert facet_counts(either.index, SearchQuery(q="bridge OR Hafenbrücke", language="de")).sites == [("zeitung", 1)]
+    by_date = find(either.index, SearchQuery(q="bridge OR Hafenbrücke"), sort="date")
+    assert [h.url for h in by_date.hits] == [BERICHT_URL, STORY_URL] and by_date.total == 2  # newest first
+    assert "\x02" in by_date.hits[1].snippet  # the match is marked in the snippet
+    assert [h.url for h in find(either.index, SearchQuery(q="bridge OR Hafenbrücke", limit=1, offset=1),
+                                sort="date").hits] == [STORY_URL]
+    rows = list(result_rows(either.index, SearchQuery(q="steel"), sort="relevance"))
+    assert [(r["url"], r["site"], r["fetched_at"]) for r in rows] == [(STORY_URL, "news", "2024-03-01T10:00:00+00:00")]
