@@ -52,10 +52,20 @@ DOWNLOADER_MIDDLEWARES = {
     # 650: above Redirect (600) and HttpCompression (590), so process_response sees the wire bytes,
     # Content-Encoding and every 3xx before they are rewritten.
     "newsarchive.crawler.middlewares.CaptureMiddleware": 650,
+    # 700: render = true sites: marks their article requests for the browser (scrapy-playwright) and, as its
+    # process_response runs before Capture's, archives every response the page loaded plus the rendered DOM
+    # (a conversion record) itself, so Capture does not archive the DOM as if it were the wire response.
+    "newsarchive.crawler.browser.BrowserMiddleware": 700,
     # 950: offline replay mode (off unless NEWSARCHIVE_OFFLINE_ENABLED): answers requests from the archive
     # last before the downloader; its responses still pass HttpCompression, Redirect and Capture (which
     # does not archive them again).
     "newsarchive.crawler.offline.OfflineReplayMiddleware": 950,
+}
+DOWNLOAD_HANDLERS = {
+    # scrapy-playwright's handler, started only when a page is to be rendered; other requests go through
+    # Scrapy's HTTP/1.1 handler as before (newsarchive/crawler/browser.py)
+    "http": "newsarchive.crawler.browser.BrowserDownloadHandler",
+    "https": "newsarchive.crawler.browser.BrowserDownloadHandler",
 }
 SPIDER_MIDDLEWARES = {
     # 850: page requisites (stylesheets, images, fonts, scripts) of archived pages, scheduled after the
@@ -99,6 +109,10 @@ NEWSARCHIVE_REQUISITES_KINDS = "article"  # kinds of page whose requisites are f
 NEWSARCHIVE_REQUISITES_PER_PAGE = 100  # new requisite URLs one page (or stylesheet) may add
 NEWSARCHIVE_REQUISITES_MAX = 10_000  # requisite URLs per crawl
 NEWSARCHIVE_REQUISITES_MAXSIZE = 16 * 1024 * 1024  # bytes; larger requisites (videos) are dropped
+NEWSARCHIVE_BROWSER_ENABLED = True  # render `render = true` sites in headless Chromium (else fetch them plainly)
+NEWSARCHIVE_BROWSER_EXECUTABLE = "/usr/bin/chromium"  # Debian's chromium; Playwright downloads no browser
+NEWSARCHIVE_BROWSER_KINDS = "article"  # kinds of page rendered on render sites ("article,section")
+NEWSARCHIVE_BROWSER_SETTLE = 5.0  # seconds at most to wait for lazy images after scrolling
 NEWSARCHIVE_PROGRESS_ENABLED = True
 NEWSARCHIVE_PROGRESS_INTERVAL = 10.0  # seconds between progress lines
 NEWSARCHIVE_SITE_SETTINGS_ENABLED = True  # apply sites.toml download_delay/concurrency/user_agent/headers/proxy

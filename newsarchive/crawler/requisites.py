@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 KIND = "requisite"
 META_SITE = "newsarchive_site"
 META_REQUISITE_OF = "newsarchive_requisite_of"  # URL of the page (or stylesheet) that referenced it
+META_RENDERED = "newsarchive_rendered"  # set by crawler/browser.py on pages a browser rendered
 CALLBACK = "parse_requisite"  # installed on the spider: requests must name a spider method (Redis queues)
 ERRBACK = "requisite_failed"
 
@@ -214,6 +215,8 @@ class RequisitesMiddleware:
         """A page's requisites; for a 304 (unchanged page), those of its archived original."""
         spider = self.crawler.spider
         if response.meta.get(META_KIND) not in self.options.kinds or response.status not in (200, 304):
+            return
+        if response.meta.get(META_RENDERED):  # the browser archived what the page loaded (crawler/browser.py)
             return
         site = self.site_of(response, spider)
         if site is None or not site.requisites:

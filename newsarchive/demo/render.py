@@ -309,6 +309,28 @@ class Template:
         return self.page(base, title=f"{story.title} | {self.outlet.name}", canonical=base + self.article_path(story),
                          meta=self.article_meta(base, story) + "\n" + og_image, body=body)
 
+    def render_scripted(self, base: str, story: Story, path: str) -> str:
+        """A live-blog page whose article text is not in the markup: a script inserts it (as single-page
+        news apps do), so only a browser sees the article."""
+        data = json.dumps({"lead": story.lead_text(), "paragraphs": list(story.paragraph_texts()),
+                           "byline": story.byline}, ensure_ascii=False).replace("</", "<\\/")
+        main = (f'<main class="live"><article class="live-article"><h1>Live: {esc(story.title)}</h1>'
+                '<div id="live-body" class="live-body"><p class="loading">Der Liveblog wird geladen …</p></div>'
+                '</article></main>\n'
+                f'<script type="application/json" id="live-data">{data}</script>\n'
+                "<script>(function () {\n"
+                "  var data = JSON.parse(document.getElementById('live-data').textContent);\n"
+                "  var body = document.getElementById('live-body');\n"
+                "  body.textContent = '';\n"
+                "  [data.lead].concat(data.paragraphs, [data.byline]).forEach(function (text) {\n"
+                "    if (!text) { return; }\n"
+                "    var p = document.createElement('p'); p.textContent = text; body.appendChild(p);\n"
+                "  });\n"
+                "})();</script>")
+        body = "\n".join((self.header(), main, self.footer()))
+        return self.page(base, title=f"Live: {story.title} | {self.outlet.name}", canonical=base + path,
+                         meta=f'<meta name="description" content="{esc(description(story))}">', body=body)
+
     def teaser(self, story: Story, extra_query: str = "") -> str:
         return (f'<div class="teaser"><h2><a href="{self.article_path(story)}{extra_query}">{esc(story.title)}</a>'
                 f'</h2><p>{esc(description(story))}</p></div>')
@@ -737,6 +759,11 @@ def render_article(outlet_key: str, story: Story, *, base_url: str | None = None
                    site_stories: Sequence[Story] = ()) -> str:
     """The article page of ``story`` in the outlet's template; ``site_stories`` fill its teaser boxes."""
     return template(outlet_key).render_article(_base(outlet_key, base_url), story, site_stories or (story,))
+
+
+def render_scripted(outlet_key: str, story: Story, path: str, *, base_url: str | None = None) -> str:
+    """A page at ``path`` whose article text (``story``'s) a script inserts: only a browser sees it."""
+    return template(outlet_key).render_scripted(_base(outlet_key, base_url), story, path)
 
 
 def render_home(outlet_key: str, stories: Sequence[Story], *, base_url: str | None = None,

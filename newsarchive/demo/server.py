@@ -90,6 +90,7 @@ class SiteUrls:
     pdf: str
     intern: str  # linked, but robots.txt disallows it
     hostile: dict[str, str] = field(default_factory=dict)  # name -> URL (hostile=True only)
+    scripted: str = ""  # a page whose article text a script inserts (scripted=True only)
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ class SiteOptions:
     hostile: bool = False
     stall_seconds: float = 30.0
     huge_bytes: int = 20 * 1024 * 1024
+    scripted: bool = False  # link a live-blog page whose article text only a browser sees
 
 
 # -- one site ---------------------------------------------------------------------------------------------
@@ -157,6 +159,10 @@ class DemoSite:
     def pdf_path(self) -> str:
         return "/downloads/e-paper-ausgabe-2024-01-15.pdf"
 
+    @property
+    def scripted_path(self) -> str:
+        return self.special_path("liveblog-zum-gipfel-in-pjoengjang", 989) if self.options.scripted else ""
+
     def hostile_paths(self) -> dict[str, str]:
         if not self.options.hostile:
             return {}
@@ -176,6 +182,7 @@ class DemoSite:
             legacy={slug: b + render.legacy_path(o.key, s) for slug, s in self.stories.items()},
             not_found=b + self.dead_path, pdf=b + self.pdf_path, intern=b + self.intern_path,
             hostile={k: b + v for k, v in self.hostile_paths().items() if k != "loop-b"},
+            scripted=b + self.scripted_path if self.scripted_path else "",
         )
 
     # -- content ----------------------------------------------------------------------------------------
@@ -188,6 +195,8 @@ class DemoSite:
         titles = {"loop": "Weiterleitung", "stall": "Live-Ticker (lädt)", "charset": "Meldung aus dem Archiv",
                   "huge": "Das komplette Protokoll", "malformed": "Eilmeldung", "binary": "Bildergalerie"}
         links += [(path, titles[name]) for name, path in self.hostile_paths().items() if name in titles]
+        if self.scripted_path:
+            links.append((self.scripted_path, f"Live: {first.title}"))
         return links
 
     def rebuild(self) -> None:
@@ -219,6 +228,9 @@ class DemoSite:
         redirects = {render.legacy_path(key, s): (301, base + render.article_path(key, s)) for s in stories}
         if self.options.hostile:
             res.update(hostile_resources(self, stories[0]))
+        if self.scripted_path:
+            res[self.scripted_path] = Resource.make(
+                render.render_scripted(key, stories[0], self.scripted_path, base_url=base), HTML, newest)
         with self.lock:
             self.resources, self.redirects = res, redirects
         self.dynamic = self._dynamic_handlers()
@@ -565,16 +577,18 @@ class DemoServer:
 
 def serve_demo(*, hostile: bool = False, stories_per_outlet: StoriesPerOutlet = "own",
                outlets: Sequence[str] | None = None, stall_seconds: float = 30.0,
-               huge_bytes: int = 20 * 1024 * 1024) -> DemoServer:
+               huge_bytes: int = 20 * 1024 * 1024, scripted: bool = False) -> DemoServer:
     """Start the demo sites (each on its own 127.0.0.1 port) and return them running.
 
     ``stories_per_outlet``: "own" (each outlet publishes its seed story) or "all" (every outlet publishes all
     five, for template learning). ``outlets``: a subset of :data:`newsarchive.demo.render.OUTLETS`.
+    ``scripted``: each outlet also links a live-blog page whose article text a script inserts (for
+    ``render = true`` crawls: only a browser sees that text).
     """
     if stories_per_outlet not in ("own", "all"):
         raise ValueError(f"stories_per_outlet must be 'own' or 'all', not {stories_per_outlet!r}")
     keys = list(outlets) if outlets is not None else list(render.OUTLETS)
-    options = SiteOptions(hostile=hostile, stall_seconds=stall_seconds, huge_bytes=huge_bytes)
+    options = SiteOptions(hostile=hostile, stall_seconds=stall_seconds, huge_bytes=huge_bytes, scripted=scripted)
     stop = threading.Event()
     sites: dict[str, DemoSite] = {}
     try:
