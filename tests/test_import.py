@@ -88,6 +88,9 @@ def test_wget_warc_gives_captures_articles_and_provenance(wget_warc: Path, demo_
     record = ArchiveLookup(index, warc_dir).read(capture)  # replay reads it through the link
     assert record.warc_header("WARC-Record-ID") == capture.record_id and record.status == 200
     assert capture.kind == "article" and capture.url == url  # wget's <...> around the URI is dropped
+    from newsarchive.archive.verify import verify_archive
+
+    assert verify_archive(index, warc_dir).problems == []  # the linked file and the metadata records agree
 
     again = import_archives(index, warc_dir, [wget_warc], ImportOptions(workers=0))
     assert again.captures == 0 and again.duplicates == responses and again.articles == 0

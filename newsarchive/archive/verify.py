@@ -26,6 +26,7 @@ from newsarchive.archive.warcscan import Damage, digest_matches, scan_raw
 logger = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
+WARC_NAMES = (WARC_SUFFIX, WARC_SUFFIX + OPEN_SUFFIX, ".warc")  # ".warc": plain files of other tools, imported
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,8 @@ def _compare(path: str, capture: Capture, facts: RecordFacts | None) -> list[Pro
         return [Problem(path, capture.warc_offset, "no-record", f"capture {capture.id} ({capture.url}) points at no "
                         "record start")]
     expected = (capture.record_type, capture.record_id, capture.url, capture.warc_length, capture.payload_digest)
-    actual = (facts.rec_type, facts.record_id, facts.target_uri, facts.length, facts.payload_digest)
+    target = facts.target_uri[1:-1] if facts.target_uri[:1] == "<" and facts.target_uri[-1:] == ">" else facts.target_uri
+    actual = (facts.rec_type, facts.record_id, target, facts.length, facts.payload_digest)
     names = ("type", "record id", "URL", "length", "payload digest")
     wrong = [f"{n}: index {e!r}, file {a!r}" for n, e, a in zip(names, expected, actual, strict=True) if e != a]
     return [Problem(path, capture.warc_offset, "index-mismatch", "; ".join(wrong))] if wrong else []
@@ -170,10 +172,11 @@ def verify_archive(index: ArchiveIndex, warc_dir: str | Path,
     """
     root, report = Path(warc_dir), VerifyReport()
     files: dict[str, dict[int, RecordFacts]] = {}
-    paths = sorted(p for p in root.iterdir() if p.name.endswith((WARC_SUFFIX, WARC_SUFFIX + OPEN_SUFFIX)))
+    # sub-directories too: `newsarchive import` links or unpacks other tools' files under warcs/imported/
+    paths = sorted(p for p in root.rglob("*") if p.name.endswith(WARC_NAMES) and p.is_file())
     done = FileBytes(paths, progress)
     for path in paths:
-        name = path.name.removesuffix(OPEN_SUFFIX)
+        name = path.relative_to(root).as_posix().removesuffix(OPEN_SUFFIX)
         files[name] = scan_file(path, report, done.at)
         done.finished(path)
         report.files += 1
