@@ -540,3 +540,33 @@ def test_fields_survive_reindex_from_the_warc_metadata_record(tmp_path: Path) ->
     assert row["image_url"] == "https://www.example-news.org/b.jpg" and row["paywalled"] is True
     assert row["markdown"].startswith("## Brücke") and row["site"] == "example"
     assert row["published"] == T0.isoformat() and row["source_domain"] == "www.example-news.org"
+
+
+def test_cli_export_to_a_reader_that_stops_early(tmp_path: Path) -> None:
+    """`newsarchive export - | head -1`: the export ends quietly when the reader goes away."""
+    import sys
+
+    from sqlalchemy import insert
+
+    home = tmp_path / "home"
+    index = ArchiveIndex(f"sqlite:///{home / 'index.sqlite'}")
+    (home / "warcs").mkdir()
+    text = "Wort " * 2000  # 10 KB a row: far more than a pipe buffer in all
+    with index.session() as s:
+        s.execute(insert(Capture), [dict(id=i, url=f"https://x.example/{i}", canonical_url=f"https://x.example/{i}",
+                                         url_key=f"x.example/{i}", host="x.example", status=200, fetched_at=T0,
+                                         payload_digest="sha1:x", record_id=f"<urn:uuid:{i}>", warc_file="x.warc.gz",
+                                         warc_offset=0, warc_length=1) for i in range(1, 201)])
+        s.execute(insert(Article), [dict(id=i, capture_id=i, url=f"https://x.example/{i}", site="x", status="ok",
+                                         canonical_url=f"https://x.example/{i}", text=text, fetched_at=T0)
+                                    for i in range(1, 201)])
+    index.close()
+    newsarchive = Path(sys.executable).with_name("newsarchive")
+    with subprocess.Popen([str(newsarchive), "export", "-", "--home", str(home), "-q"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        first = json.loads(proc.stdout.readline())
+        proc.stdout.close()
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=120) == 0, err
+    assert first["url"] == "https://x.example/1" and "Traceback" not in err and "Broken pipe" not in err

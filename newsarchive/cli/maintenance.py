@@ -165,6 +165,20 @@ def verify(home: str | None, index_url: str | None) -> None:
         raise UserError(f"the archive has {len(report.problems)} problem(s)", exit_code=EXIT_FAILED)
 
 
+def _export_to_stdout(archive: Any, filters: Any, options: Any) -> None:
+    """``export -``: rows to stdout; a reader that stops early (``| head``) ends the export quietly."""
+    import os
+
+    from newsarchive.archive.export import export_stream
+
+    try:
+        streamed = export_stream(open_index(archive), sys.stdout.buffer, filters=filters, options=options)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python exits
+        return
+    click.echo(f"exported {streamed.rows} rows ({streamed.duplicates_skipped} duplicates skipped)", err=True)
+
+
 @click.command()
 @click.argument("out_dir", type=click.Path(file_okay=False, allow_dash=True))
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True)
@@ -211,13 +225,7 @@ def export(out_dir: str, fmt: str, compress: bool, sites: tuple[str, ...], since
     """
     from datetime import UTC, timedelta
 
-    from newsarchive.archive.export import (
-        ExportError,
-        ExportFilters,
-        ExportOptions,
-        export_dataset,
-        export_stream,
-    )
+    from newsarchive.archive.export import ExportError, ExportFilters, ExportOptions, export_dataset
 
     archive = existing_home(home, index_url)
     filters = ExportFilters(
@@ -230,8 +238,7 @@ def export(out_dir: str, fmt: str, compress: bool, sites: tuple[str, ...], since
                             assign_stories=stories)
     try:
         if out_dir == "-":
-            streamed = export_stream(open_index(archive), sys.stdout.buffer, filters=filters, options=options)
-            click.echo(f"exported {streamed.rows} rows ({streamed.duplicates_skipped} duplicates skipped)", err=True)
+            _export_to_stdout(archive, filters, options)
             return
         result = export_dataset(open_index(archive), out_dir, filters=filters, options=options,
                                 warc_dir=archive.warc_dir)
