@@ -99,8 +99,8 @@ def facet_counts(index: ArchiveIndex, query: SearchQuery) -> FacetCounts:
     return FacetCounts(counts(Article.site), counts(Article.language), counts(_month(dialect), newest_first=True))
 
 
-def _dated(dialect: str, query: SearchQuery) -> Select[Any]:
-    """Matching articles newest first, with a snippet around the matches where the database makes one."""
+def _with_snippets(dialect: str, query: SearchQuery, ids: list[int]) -> Select[Any]:
+    """The articles ``ids`` with a snippet around the query's matches (the text's start without words)."""
     snip: ColumnElement[Any]
     if not parse_query(query.q):
         snip = func.substr(Article.text, 1, 240)
@@ -111,23 +111,30 @@ def _dated(dialect: str, query: SearchQuery) -> Select[Any]:
         stmt = (select(Article, snip).join(fts, fts.c.rowid == Article.id)
                 .where(text(f"{FTS_TABLE} MATCH :terms").bindparams(terms=fts5_query(query.q))))
     else:
-        tsq = pg_tsquery(query.q)
-        snip = func.ts_headline("simple", Article.text, tsq,
+        snip = func.ts_headline("simple", Article.text, pg_tsquery(query.q),
                                 f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=40, MinWords=15")
-        stmt = select(Article, snip).where(literal_column(_PG_DOC).op("@@")(tsq))
-    return stmt.where(*_filters(query)).order_by(_when().desc(), Article.id.desc())
+        stmt = select(Article, snip)
+    return stmt.where(Article.id.in_(ids))
 
 
 def find(index: ArchiveIndex, query: SearchQuery, sort: str = "relevance") -> SearchResults:
-    """One page of results: by relevance (``search_articles``; newest first without words) or by date."""
+    """One page of results: by relevance (``search_articles``; newest first without words) or by date.
+
+    By date, the page's ids come first and snippets are made for those rows only (SQLite would make one
+    for every match before sorting).
+    """
     if sort != "date" or not parse_query(query.q):
         return search_articles(index, query)
-    stmt = _dated(index.engine.dialect.name, query)
+    dialect = index.engine.dialect.name
+    where = [Article.id.in_(_matched(dialect, query)), *_filters(query)]
+    page = (select(Article.id).where(*where).order_by(_when().desc(), Article.id.desc())
+            .limit(query.limit).offset(query.offset))
     with index.sessions() as s:
-        total = s.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-        rows = s.execute(stmt.limit(query.limit).offset(query.offset)).all()
+        total = s.scalar(select(func.count(Article.id)).where(*where)) or 0
+        ids = list(s.scalars(page))
+        rows = {a.id: (a, snip) for a, snip in s.execute(_with_snippets(dialect, query, ids))}
     hits = [SearchHit(a.id, a.capture_id, a.url, a.title or a.url, a.site, a.language, a.published, a.fetched_at,
-                      str(snip or "")) for a, snip in rows]
+                      str(snip or "")) for a, snip in (rows[i] for i in ids if i in rows)]
     return SearchResults(query, int(total), hits)
 
 
