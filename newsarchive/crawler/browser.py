@@ -75,7 +75,6 @@ SETTLE_JS = """async (settle) => {
 }"""
 _DROPPED = {"content-encoding", "transfer-encoding", "content-length"}
 _CONDITIONAL = (b"If-None-Match", b"If-Modified-Since")
-_DUPLICATE = CaptureInfo(0, "", "", datetime.min.replace(tzinfo=UTC), 0)  # marker: archived earlier this crawl
 
 
 def browser_executable(configured: str) -> str | None:
@@ -181,9 +180,6 @@ class BrowserMiddleware:
             document = await self.archive_network(request, log, page)
         finally:
             await _close(page)
-        if document is _DUPLICATE:  # redirected (in the browser) to a page this crawl archived already
-            self.stats.inc_value("newsarchive/render/duplicate")
-            raise AlreadyArchived(f"rendered page already archived in this crawl: {response.url}")
         request.meta[META_SKIP] = True  # the DOM is not what the server sent: not archived as the response
         request.meta[META_RENDERED] = True
         if document is not None:
@@ -203,7 +199,7 @@ class BrowserMiddleware:
     # -- archiving ----------------------------------------------------------------------------------------------
     async def archive_network(self, request: Request, log: list[Any], page: Any) -> CaptureInfo | None:
         """Archive each response the page received; the document's capture (the last main-frame navigation),
-        :data:`_DUPLICATE` when that document was archived earlier in this crawl, None when it was not seen."""
+        None when it was not seen. AlreadyArchived when that document was archived earlier in this crawl."""
         document: CaptureInfo | None = None
         for pw_response in log:
             url = pw_response.url
@@ -211,8 +207,9 @@ class BrowserMiddleware:
                 continue
             is_document = pw_response.request.is_navigation_request() and pw_response.frame == page.main_frame
             if is_document and not 300 <= pw_response.status < 400:
-                if url_key(url) in self.documents:
-                    return _DUPLICATE
+                if url_key(url) in self.documents:  # redirected (in the browser) to a page archived already
+                    self.stats.inc_value("newsarchive/render/duplicate")
+                    raise AlreadyArchived(f"rendered page already archived in this crawl: {url}")
                 self.documents.add(url_key(url))  # before the first await, as for requisites
             if not is_document:
                 if url in self.archived:

@@ -214,7 +214,8 @@ class RequisitesMiddleware:
     def page_requisites(self, response: Response) -> Iterator[Request]:
         """A page's requisites; for a 304 (unchanged page), those of its archived original."""
         spider = self.crawler.spider
-        if response.meta.get(META_KIND) not in self.options.kinds or response.status not in (200, 304):
+        if spider is None or response.meta.get(META_KIND) not in self.options.kinds \
+                or response.status not in (200, 304):
             return
         if response.meta.get(META_RENDERED):  # the browser archived what the page loaded (crawler/browser.py)
             return
@@ -292,7 +293,7 @@ class RequisitesMiddleware:
         """A requisite arrived (and is archived): a stylesheet's own references are requisites too."""
         self.stats.inc_value("newsarchive/requisites/fetched")
         self.stats.inc_value(f"newsarchive/requisites/status/{response.status}")
-        site = self.site_of(response, self.crawler.spider)
+        site = self.site_of(response, self.crawler.spider) if self.crawler.spider is not None else None
         if site is None or not (response.status == 304 or (response.status == 200 and _is_css(response))):
             return
         if response.status == 304:  # unchanged: what it references is due for a conditional GET too
