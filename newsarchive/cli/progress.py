@@ -8,7 +8,7 @@ with counts, rate and ETA either way::
         report = verify_archive(index, warc_dir, progress=progress)
 
 Log lines (when stderr is not a terminal, e.g. under cron or in CI logs) look like
-``2026-01-05 10:00:10 verify: 1.2 GB of 3.4 GB (35%), 118 MB/s, ETA 19s``.
+``2026-01-05 10:00:10 verify: 1.2 GB of 3.4 GB (35%), 118.0 MB/s, ETA 19s``.
 """
 
 from __future__ import annotations

@@ -17,7 +17,10 @@ def replay(host: str, port: int, home: str | None, index_url: str | None) -> Non
     """Serve the archive over HTTP: wayback-style replay (/web/TIMESTAMP/URL) and article search.
 
     Archived pages come back with their original status, headers and bytes, links rewritten into the
-    archive and sandboxed by CSP; /web/*/URL lists the captures of a URL; / searches the articles.
+    archive and sandboxed by CSP, HTML pages under a banner (capture time, earlier and later captures);
+    /web/*/URL is the timeline of a URL's captures; / searches the articles (facets by site, language and
+    month, sort by relevance or date, JSONL/CSV download); /article/ID shows one with its story and
+    versions; /stories lists stories that ran at several outlets.
 
     \b
     Example:
