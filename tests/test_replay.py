@@ -327,6 +327,9 @@ def test_new_pages_escape_and_refuse_bad_input(fresh: BuiltArchive, fresh_server
     status, _, headers, body = get(fresh_server, "/export.jsonl?lang=de")
     assert status == 200 and headers["content-type"].startswith("application/x-ndjson")
     assert [line.count(b'"site": "zeitung"') for line in body.splitlines()] == [1]
+    status, _, _, body = get(fresh_server, "/search?q=-bridge")  # only an excluded word: says why
+    assert status == 400 and b"needs a word that is not excluded" in body
+    assert get(fresh_server, "/export.jsonl?q=-bridge")[0] == 400
     status, _, _, body = get(fresh_server, "/stories")
     assert status == 200 and b"No story ran at more than one outlet yet." in body
 

@@ -118,7 +118,8 @@ def query_from(params: dict[str, str]) -> SearchQuery:
 
 def sort_from(params: dict[str, str]) -> str:
     """``relevance`` or ``date``; without words there is no relevance, so results are newest first."""
-    return params.get("sort") if params.get("sort") in SORTS else "relevance"  # type: ignore[return-value]
+    sort = params.get("sort", "")
+    return sort if sort in SORTS else "relevance"
 
 
 def _select(name: str, label: str, options: Sequence[str], chosen: str) -> str:
