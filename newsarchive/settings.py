@@ -28,7 +28,9 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 2
 
 # -- robustness -----------------------------------------------------------------------------------------
 DOWNLOAD_TIMEOUT = 30
-DOWNLOAD_MAXSIZE = 32 * 1024 * 1024  # larger bodies are dropped by Scrapy (logged, counted)
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024  # larger bodies are archived up to here, WARC-Truncated: length (truncation.py)
+DOWNLOAD_FAIL_ON_DATALOSS = False  # a body cut by the peer is archived (WARC-Truncated: disconnect), then retried
+NEWSARCHIVE_MAX_HEADER_LINE = 1024 * 1024  # longest response header line accepted (Twisted's own limit: 16 KiB)
 DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
 REDIRECT_MAX_TIMES = 10  # redirect loops end here; every hop is archived
 RETRY_ENABLED = True
@@ -52,6 +54,9 @@ DOWNLOADER_MIDDLEWARES = {
     # 650: above Redirect (600) and HttpCompression (590), so process_response sees the wire bytes,
     # Content-Encoding and every 3xx before they are rewritten.
     "newsarchive.crawler.middlewares.CaptureMiddleware": 650,
+    # 640: enforces DOWNLOAD_MAXSIZE itself, keeping what arrived (Scrapy would drop it); its process_response
+    # runs after Capture's has archived a truncated response, and retries one cut by the peer.
+    "newsarchive.crawler.truncation.TruncationMiddleware": 640,
     # 700: render = true sites: marks their article requests for the browser (scrapy-playwright) and, as its
     # process_response runs before Capture's, archives every response the page loaded plus the rendered DOM
     # (a conversion record) itself, so Capture does not archive the DOM as if it were the wire response.

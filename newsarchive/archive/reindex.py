@@ -91,6 +91,7 @@ def capture_from(ref: WarcRef, record: StoredRecord) -> Capture:
         warc_length=ref.length, refers_to_record_id=record.warc_header("WARC-Refers-To"),
         etag=header("ETag"), last_modified=header("Last-Modified"), location=header("Location"),
         kind=record.warc_header(KIND_HEADER) or ("robots" if url.endswith("/robots.txt") else "page"),
+        truncated=(record.warc_header("WARC-Truncated") or "")[:32] or None,
     )
 
 

@@ -27,6 +27,7 @@ from newsarchive.archive.warc import (
     sha1_digest,
 )
 from newsarchive.crawler.session import ArchiveSession, CaptureInfo
+from newsarchive.crawler.truncation import truncation
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,8 @@ def _extension_fields(request: Request, response: Response) -> tuple[tuple[str, 
     fields = [("Newsarchive-Kind", _kind(request, response))]
     if request.meta.get("newsarchive_site"):
         fields.append(("Newsarchive-Site", str(request.meta["newsarchive_site"])))
+    if reason := truncation(request, response):  # what arrived of a body cut short (truncation.py)
+        fields.append(("WARC-Truncated", reason))
     return tuple(fields)
 
 
@@ -172,6 +175,7 @@ class CaptureMiddleware:
             last_modified=_header(response, b"Last-Modified"),
             location=_header(response, b"Location"),
             kind=_kind(request, response),
+            truncated=truncation(request, response),
         )
         session.add_row(row)  # committed in the next batch, by the index writer thread
         if response.status == 200 and revisit is None:
