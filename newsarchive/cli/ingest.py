@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -54,17 +55,15 @@ def import_command(paths: tuple[str, ...], url_pattern: str | None, hosts: tuple
     Example:
       newsarchive import ~/cc-news/2024/08/ --language de --since 2024-08-01
     """
-    import sys
-
     from newsarchive.service.importer import ImportFailed, ImportFilters, ImportOptions, import_archives
 
     archive = resolve_home(home, index_url).ensure()
     filters = ImportFilters(url_pattern=url_pattern, hosts=hosts, since=_day(since), until=_day(until, end=True),
                             languages=languages, max_records=max_records)
-    options = ImportOptions(filters=filters, extract=not no_extract, copy=copy, workers=workers,
-                            progress=not quiet and sys.stderr.isatty())
+    options = ImportOptions(filters=filters, extract=not no_extract, copy=copy, workers=workers)
     try:
-        report = import_archives(open_index(archive), archive.warc_dir, paths, options)
+        with _RecordsProgress(quiet) as progress:
+            report = import_archives(open_index(archive), archive.warc_dir, paths, options, progress=progress)
     except ImportFailed as exc:
         raise UserError(str(exc)) from exc
     click.echo(f"run {report.run_id}: {report.files} WARC files, {report.records} records in {report.seconds:.1f} s: "
@@ -75,6 +74,36 @@ def import_command(paths: tuple[str, ...], url_pattern: str | None, hosts: tuple
         click.echo(f"damaged: {damage}", err=True)
     if report.damaged:
         raise UserError(f"{len(report.damaged)} damaged region(s) skipped", exit_code=EXIT_FAILED)
+
+
+class _RecordsProgress:
+    """The shared progress (a bar on a terminal, a log line every 10 s otherwise) over the bytes of the input
+    files, for the ETA, with records/s and articles beside the bar."""
+
+    def __init__(self, quiet: bool):
+        from newsarchive.cli.progress import Progress
+
+        self.progress = None if quiet else Progress("import", unit="B")
+        self.started = time.monotonic()
+        self.records = -1
+
+    def __call__(self, done: int, total: int, report: Any) -> None:
+        if self.progress is None:
+            return
+        self.progress(done, total)
+        bar = self.progress.bar
+        if bar is not None and (report.records // 500 != self.records // 500 or done >= total):
+            self.records = report.records
+            rate = report.records / max(time.monotonic() - self.started, 1e-6)
+            bar.set_postfix_str(f"{report.records:,} records, {rate:,.0f} records/s, {report.articles_ok:,} articles",
+                                refresh=False)
+
+    def __enter__(self) -> _RecordsProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.close()
 
 
 @click.command()

@@ -29,7 +29,7 @@ import time
 import zipfile
 import zlib
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
@@ -92,7 +92,6 @@ class ImportOptions:
     templates: bool = True  # apply (and afterwards learn) each site's template
     write_metadata: bool = True  # the extracted fields as WARC metadata records in the home
     batch_size: int = 100
-    progress: bool = False  # a tqdm bar on stderr
 
 
 @dataclass
@@ -499,8 +498,11 @@ class _Importer:
 
 
 def import_archives(index: ArchiveIndex, warc_dir: str | os.PathLike[str], paths: Iterable[str | os.PathLike[str]],
-                    options: ImportOptions | None = None) -> ImportReport:
-    """Import the WARC/WACZ files at ``paths`` (files or directories) into ``index``; see the module doc."""
+                    options: ImportOptions | None = None, progress: ImportProgress | None = None) -> ImportReport:
+    """Import the WARC/WACZ files at ``paths`` (files or directories) into ``index``; see the module doc.
+
+    ``progress(bytes done, bytes of all sources, report so far)`` is called after every record.
+    """
     options = options or ImportOptions()
     if options.filters.url_pattern:
         try:
@@ -515,12 +517,12 @@ def import_archives(index: ArchiveIndex, warc_dir: str | os.PathLike[str], paths
     job = _Importer(index, warc_dir, options, report)
     status = "interrupted"
     try:
-        with _progress(sources, options.progress) as bar:
-            for source in sources:
-                _import_source(job, source, bar)
-                if job.full:
-                    break
-            job.drain()
+        position = _Position(sources, progress)
+        for source in sources:
+            _import_source(job, source, position)
+            if job.full:
+                break
+        job.drain()
         status = "finished"
     finally:
         job.close()
@@ -531,7 +533,7 @@ def import_archives(index: ArchiveIndex, warc_dir: str | os.PathLike[str], paths
     return report
 
 
-def _import_source(job: _Importer, source: Path, bar: _Bar) -> None:
+def _import_source(job: _Importer, source: Path, bar: _Position) -> None:
     files = register(source, job.warc_dir, job.options.copy)
     for name, path in files:
         job.report.files += 1
@@ -549,7 +551,7 @@ def _import_source(job: _Importer, source: Path, bar: _Bar) -> None:
         job.end_of_file()
         if job.full:
             break
-    bar.done_source(source)
+    bar.done_source(source, job.report)
 
 
 def _derive(index: ArchiveIndex, sites: set[str]) -> None:
@@ -576,45 +578,26 @@ def _stats(report: ImportReport) -> dict[str, Any]:
 
 
 # -- progress -----------------------------------------------------------------------------------------------
-class _Bar:
-    """Bytes of the given files read (for the ETA), with records/s beside them; silent when off."""
+ImportProgress = Callable[[int, int, ImportReport], None]  # (bytes done, bytes of all sources, counts so far)
 
-    def __init__(self, total: int, enabled: bool):
-        self.bar: Any = None
-        if enabled:
-            import sys
 
-            from tqdm import tqdm
+class _Position:
+    """Bytes of the sources read so far, for a ``(done, total, report)`` progress callback."""
 
-            self.bar = tqdm(total=total, unit="B", unit_scale=True, file=sys.stderr, desc="import")
-        self.base, self.scale, self.started = 0, 1.0, time.perf_counter()
-
-    def __enter__(self) -> _Bar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.close()
+    def __init__(self, sources: list[Path], progress: ImportProgress | None):
+        self.progress = progress
+        self.total = sum(p.stat().st_size for p in sources)
+        self.base, self.scale = 0, 1.0
 
     def file(self, source: Path, path: Path, share: float) -> None:
         """Reading ``path``, which stands for ``share`` of the bytes of ``source`` (a WACZ holds several)."""
         self.scale = source.stat().st_size * share / max(path.stat().st_size, 1)
-        if self.bar is not None:
-            self.bar.set_description_str(path.name[-40:])
 
     def advance(self, ref: WarcRef, report: ImportReport) -> None:
-        if self.bar is None or report.records % 100:
-            return
-        self.bar.n = min(self.bar.total, self.base + int((ref.offset + ref.length) * self.scale))
-        rate = report.records / max(time.perf_counter() - self.started, 1e-6)
-        self.bar.set_postfix_str(f"{report.records} records, {rate:.0f} rec/s, {report.articles_ok} articles")
+        if self.progress is not None:
+            self.progress(min(self.total, self.base + int((ref.offset + ref.length) * self.scale)), self.total, report)
 
-    def done_source(self, source: Path) -> None:
+    def done_source(self, source: Path, report: ImportReport) -> None:
         self.base += source.stat().st_size
-        if self.bar is not None:
-            self.bar.n = min(self.bar.total, self.base)
-            self.bar.refresh()
-
-
-def _progress(sources: list[Path], enabled: bool) -> _Bar:
-    return _Bar(sum(p.stat().st_size for p in sources), enabled)
+        if self.progress is not None:
+            self.progress(min(self.total, self.base), self.total, report)
