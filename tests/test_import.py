@@ -321,3 +321,32 @@ def test_cli_summary_and_damage_exit_status(tmp_path: Path) -> None:
     bad = CliRunner().invoke(cli, ["import", str(tmp_path / "in"), "--home", str(tmp_path / "h3"),
                                    "--url-pattern", "("])
     assert bad.exit_code == 2 and "--url-pattern" in bad.output
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ArchiveIndex]:
+    from tests.pg import sqlite_and_postgresql_index
+
+    yield from sqlite_and_postgresql_index(request, tmp_path)
+
+
+def test_foreign_values_longer_than_the_columns(any_index: ArchiveIndex, tmp_path: Path) -> None:
+    """Another tool's ids, digests and headers may be longer than ours: they fit (PostgreSQL enforces it)."""
+    long_id = "<urn:example:" + "x" * 100 + ">"
+    path = tmp_path / "long.warc.gz"
+    with open(path, "wb") as fh:
+        writer = WARCWriter(fh, gzip=True, warc_version="1.1")
+        record = writer.create_warc_record(
+            "https://long.example/page", "response", payload=io.BytesIO(PAGE),
+            http_headers=_http("200 OK", [("Content-Type", "text/html; charset=utf-8"),
+                                          ("Last-Modified", "Mon, 01 Jan 2024 00:00:00 GMT; " + "y" * 80),
+                                          ("ETag", '"' + "e" * 300 + '"')]),
+            warc_headers_dict={"WARC-Record-ID": long_id, "WARC-Payload-Digest": "sha256:" + "a" * 64,
+                               "WARC-Truncated": "length-and-then-some-more-words-here-and-more"})
+        writer.write_record(record)
+    first = import_archives(any_index, tmp_path / "warcs", [path], ImportOptions(workers=0))
+    again = import_archives(any_index, tmp_path / "warcs", [path], ImportOptions(workers=0))
+    assert (first.captures, first.articles_ok, again.captures, again.duplicates) == (1, 1, 0, 1)
+    with any_index.sessions() as s:
+        capture = s.scalars(select(Capture)).one()
+    assert len(capture.record_id) <= 64 and capture.record_id != long_id

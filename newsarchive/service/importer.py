@@ -254,8 +254,9 @@ def capture_row(ref: WarcRef, record: StoredRecord, run_id: int | None) -> Captu
     if record.rec_type == "resource":
         capture.status = 200
         capture.content_type = (record.warc_header("Content-Type") or "")[:255] or None
-    if not capture.payload_digest:
-        capture.payload_digest = sha1_digest(record.payload)
+    capture.payload_digest = (capture.payload_digest or sha1_digest(record.payload))[:64]  # sha256:<hex> is 71
+    capture.last_modified = capture.last_modified[:64] if capture.last_modified else None
+    capture.host = capture.host[:255]
     capture.truncated = (record.warc_header("WARC-Truncated") or "")[:32] or None
     return capture
 
@@ -274,6 +275,7 @@ class _Pending:
     capture: Capture
     record: StoredRecord | None  # kept only for an HTML page to extract
     future: Future[Extraction] | None = None
+    pool: int = 0  # which pool runs it (a broken pool is replaced once, not once per page it held)
 
 
 @dataclass
@@ -306,6 +308,7 @@ class _Importer:
     def __init__(self, index: ArchiveIndex, warc_dir: Path, options: ImportOptions, report: ImportReport):
         self.index, self.warc_dir, self.options, self.report = index, warc_dir, options, report
         self.executor: Executor | None = make_executor(options.workers) if options.extract else None
+        self.pool = 0
         self.writer = WarcWriter(warc_dir, WarcWriterOptions(prefix="newsarchive-import")) \
             if options.extract and options.write_metadata else None
         self.templates: dict[str, TemplateModel | None] = {}
@@ -405,11 +408,19 @@ class _Importer:
                 self.report.unchanged += 1
                 continue
             unchanged.add((capture.url_key, capture.payload_digest))
-            assert self.executor is not None and pending.record is not None
-            site = site_of(capture.url)
-            pending.future = self.executor.submit(extract_record, pending.record, capture.url,
-                                                  self.options.extract_options, self._template(site))
-            pending.record = None
+            self._submit(pending)
+
+    def _submit(self, pending: _Pending) -> None:
+        assert self.executor is not None and pending.record is not None
+        args = (pending.record, pending.capture.url, self.options.extract_options,
+                self._template(site_of(pending.capture.url)))
+        try:
+            pending.future = self.executor.submit(extract_record, *args)
+        except BrokenProcessPool:  # a worker died since the last page: a fresh pool for this one and the next
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            self.executor, self.pool = make_executor(self.options.workers), self.pool + 1
+            pending.future = self.executor.submit(extract_record, *args)
+        pending.pool, pending.record = self.pool, None
 
     def _unchanged(self, pages: list[_Pending]) -> set[tuple[str, str]]:
         """(URL key, payload digest) of these pages that already have an article: not a new version."""
@@ -467,8 +478,10 @@ class _Importer:
         try:
             return pending.future.result()
         except BrokenProcessPool:
-            logger.error("extraction worker died on %s; restarting the pool", pending.capture.url)
-            self.executor = make_executor(self.options.workers)
+            if pending.pool == self.pool and self.executor is not None:
+                logger.error("extraction worker died (at %s); restarting the pool", pending.capture.url)
+                self.executor.shutdown(wait=False, cancel_futures=True)
+                self.executor, self.pool = make_executor(self.options.workers), self.pool + 1
             return failed(pending.capture.url, "worker-crashed")
         except Exception as exc:  # an extractor bug must not stop the import
             logger.warning("extraction crashed on %s: %s", pending.capture.url, exc)
