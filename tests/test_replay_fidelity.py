@@ -70,23 +70,52 @@ def _article(server: Any) -> str:
     raise AssertionError("no demo story with a figure")
 
 
-def _shoot(browser: Any, url: str) -> tuple[bytes, dict[str, Any], list[str]]:
-    """Full-page screenshot once the page, its images and its fonts have loaded; what it requested."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1,
+def _settled(target: Any) -> dict[str, Any]:
+    """Wait in a page or frame until its fonts and images are done; what loaded."""
+    target.evaluate("() => document.fonts.ready.then(() => true)")
+    target.wait_for_function("() => [...document.images].every(i => i.complete)")
+    return dict(target.evaluate(PAGE_STATE))
+
+
+def _context(browser: Any, width: int = 1280, height: int = 900) -> tuple[Any, list[str]]:
+    context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
                                   service_workers="block")
     requested: list[str] = []
     context.on("request", lambda request: requested.append(request.url))
+    return context, requested
+
+
+def _shoot(browser: Any, url: str, *, size: tuple[int, int] | None = None) -> tuple[bytes, dict[str, Any], list[str]]:
+    """Screenshot once the page, its images and its fonts have loaded (the whole page, or the first
+    ``size`` viewport); what it requested."""
+    context, requested = _context(browser, *(size or (1280, 900)))
     page = context.new_page()
     page.set_default_timeout(30_000)
     try:
         page.goto(url, wait_until="networkidle")
-        page.evaluate("() => document.fonts.ready.then(() => true)")
-        page.wait_for_function("() => [...document.images].every(i => i.complete)")
-        state = page.evaluate(PAGE_STATE)
-        shot = page.screenshot(full_page=True, animations="disabled")
+        state = _settled(page)
+        shot = page.screenshot(full_page=size is None, animations="disabled")
     finally:
         context.close()
     return shot, state, requested
+
+
+def _shoot_frame(browser: Any, url: str, frame: str) -> tuple[bytes, dict[str, Any], tuple[int, int]]:
+    """The replayed page inside a replay frame (pywb's banner frame): its visible part and its size."""
+    context, _ = _context(browser)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        page.goto(url, wait_until="networkidle")
+        element = page.wait_for_selector(f"iframe[name='{frame}']")
+        content = element.content_frame()
+        content.wait_for_load_state("networkidle")
+        state = _settled(content)
+        box = element.bounding_box()
+        shot = element.screenshot(animations="disabled")
+    finally:
+        context.close()
+    return shot, state, (int(box["width"]), int(box["height"]))
 
 
 def _difference(a: bytes, b: bytes) -> float:
@@ -142,7 +171,6 @@ def test_pywb_replays_the_article_like_the_live_one(browser: Any, archived: tupl
     manager, wayback = require_pywb()
     home, server = archived
     url = _article(server)
-    live, _, _ = _shoot(browser, url)
     subprocess.run([manager, "init", "news"], cwd=tmp_path, check=True, capture_output=True)
     for warc in sorted(ArchiveHome.resolve(home).warc_dir.glob("*.warc.gz")):
         shutil.copy(warc, tmp_path / "collections" / "news" / "archive" / warc.name)
@@ -151,9 +179,31 @@ def test_pywb_replays_the_article_like_the_live_one(browser: Any, archived: tupl
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     server.clear_requests()
-    with running_wayback(wayback, tmp_path, "news") as base:
-        replayed, state, requested = _shoot(browser, f"{base}/2030mp_/{url}")
+    with running_wayback(wayback, tmp_path, "news") as base:  # pywb shows pages in a frame under its banner
+        replayed, state, size = _shoot_frame(browser, f"{base}/2030/{url}", "___wb_replay_top_frame")
     assert not any(server.requests.values()), f"the live site was asked during pywb replay: {server.requests}"
     _loaded(state)
+    live, _, _ = _shoot(browser, url, size=size)  # the live page in a window of the frame's size
     share = _difference(live, replayed)
     assert share < MAX_DIFFERENT, f"pywb: {share:.2%} of the pixels differ"
+
+
+def test_without_requisites_the_replay_differs(browser: Any, archived: tuple[Path, Any], tmp_path: Path) -> None:
+    """The control: the same page archived without its requisites replays visibly different (so the threshold
+    above means something)."""
+    pytest.importorskip("PIL", reason="Pillow is not installed (pip install pillow)")
+    _, server = archived
+    url = _article(server)
+    toml = server.sites_toml().replace(f"[sites.{OUTLET}]\n", f"[sites.{OUTLET}]\nrequisites = false\n", 1)
+    crawl_demo(toml, tmp_path / "bare")
+    live, _, _ = _shoot(browser, url)
+    index = ArchiveIndex(ArchiveHome.resolve(tmp_path / "bare").index_url)
+    capture = next(c for c in index.captures_of(url) if c.kind == "article")
+    with ReplayServer(index, ArchiveHome.resolve(tmp_path / "bare").warc_dir, ReplayOptions(port=0)) as replay:
+        context, _ = _context(browser)
+        page = context.new_page()
+        page.goto(f"{replay.url}/web/{timestamp(capture.fetched_at)}mp_/{url}", wait_until="networkidle")
+        bare = page.screenshot(full_page=True)
+        context.close()
+    index.close()
+    assert _difference(live, bare) > 10 * MAX_DIFFERENT
