@@ -33,12 +33,19 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import trafilatura
+from lxml.etree import XPath
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 from trafilatura.xml import xmltotxt
 
 from newsarchive.extract import chrome
 from newsarchive.extract.authors import page_credits
+
+try:  # trafilatura's extraction proper, without bare_extraction's copy of the tree we no longer need
+    from trafilatura.core import trafilatura_sequence
+    from trafilatura.settings import DEFAULT_CONFIG, Extractor
+except ImportError:  # pragma: no cover - a trafilatura without these internals: bare_extraction instead
+    trafilatura_sequence = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from newsarchive.extract.templates import TemplateModel
@@ -52,7 +59,7 @@ BINARY_CONTROL_SHARE = 0.02  # more control bytes than this in the first 4 KiB: 
 MIN_YEAR = 1990  # dates before this are placeholders ("0001-01-01"), not publication dates
 FALLBACK_MIN_WORDS = 60  # below this many words after cleaning, try the uncleaned page and readability
 FALLBACK_GAIN = 1.5
-LANGID_CHARS = 1500  # language id reads this much of the text (its cost grows with the length)
+LANGID_CHARS = 800  # language id reads this much of the text (its cost grows with the length)
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"RIFF", b"\x00\x00", b"\xff\xfe\x00", b"OggS")
 
 
@@ -183,20 +190,28 @@ def _trafilatura_text(tree: HtmlElement, url: str, options: ExtractOptions, **kw
 
 
 def _trafilatura_body(tree: HtmlElement, url: str, options: ExtractOptions) -> tuple[str, dict[str, str]]:
-    """One trafilatura pass: the plain text and, per line (by its words), the line as Markdown."""
-    doc = trafilatura.bare_extraction(
-        tree, url=url, include_comments=False, include_tables=options.include_tables,
-        favor_precision=options.favor_precision, fast=options.fast,
-    )
-    body = getattr(doc, "body", None)
-    if doc is None or body is None:
+    """One trafilatura pass over ``tree`` (which it rewrites): the plain text and, per line (by its words),
+    the line as Markdown."""
+    if trafilatura_sequence is None:  # pragma: no cover
+        doc = trafilatura.bare_extraction(
+            tree, url=url, include_comments=False, include_tables=options.include_tables,
+            favor_precision=options.favor_precision, fast=options.fast,
+        )
+        body = getattr(doc, "body", None)
+    else:
+        settings = Extractor(config=DEFAULT_CONFIG, output_format="python", fast=options.fast,
+                             precision=options.favor_precision, comments=False, formatting=False,
+                             tables=options.include_tables, url=url)
+        body, raw, _comments, _raw_comments = trafilatura_sequence(tree, settings, url)
+        body = body if len(raw) >= settings.min_output_size else None  # bare_extraction's size check
+    if body is None:
         return "", {}
     rendered: dict[str, str] = {}
     for line in xmltotxt(body, True).splitlines():
         key = _line_key(line)
         if key and key not in rendered:
             rendered[key] = line.strip()
-    return doc.text or "", rendered
+    return xmltotxt(body, False), rendered
 
 
 def _line_key(line: str) -> str:
@@ -243,12 +258,14 @@ def body_text(tree: HtmlElement, url: str, options: ExtractOptions, meta: PageMe
         return text, to_markdown(lines, rendered, set()), {"method": "trafilatura"}
     pristine = deepcopy(tree) if source is None else None
     removed = chrome.clean_tree(tree)
-    text, rendered = _trafilatura_body(tree, url, options)  # trafilatura works on its own copy
-    if options.merge_passes:
-        precise = _trafilatura_text(tree, url, replace(options, favor_precision=True))
+    headings = chrome.heading_contexts(tree)
+    precise = _trafilatura_text(deepcopy(tree), url, replace(options, favor_precision=True)) \
+        if options.merge_passes else None
+    text, rendered = _trafilatura_body(tree, url, options)  # rewrites the tree: nothing reads it afterwards
+    if precise is not None:
         text = chrome.merge_passes(precise, text)
     before = {_line_key(ln) for ln in text.splitlines()}
-    text = _filtered(chrome.restore_headings(tree, text), meta)
+    text = _filtered(chrome.insert_headings(text, headings), meta)
     extra: dict[str, Any] = {"method": "cleaned", "chrome_elements": removed}
     if len(chrome.words(text)) < options.fallback_min_words:
         untouched = pristine if pristine is not None else load_html(source)
@@ -259,8 +276,8 @@ def body_text(tree: HtmlElement, url: str, options: ExtractOptions, meta: PageMe
         text = template.filter(text)
         extra["template_lines"] = count - len(text.splitlines())
     lines = text.splitlines()
-    headings = {key for ln in lines if (key := _line_key(ln)) not in before} if extra["method"] == "cleaned" else set()
-    return text, to_markdown(lines, rendered, headings), extra
+    restored = {key for ln in lines if (key := _line_key(ln)) not in before} if extra["method"] == "cleaned" else set()
+    return text, to_markdown(lines, rendered, restored), extra
 
 
 def _filtered(text: str, meta: PageMeta) -> str:
@@ -442,7 +459,7 @@ def _htmldate(tree: HtmlElement, url: str) -> tuple[datetime | None, str | None]
     from htmldate import find_date
 
     try:
-        found = find_date(deepcopy(tree), url=url, original_date=True, extensive_search=True)
+        found = find_date(tree, url=url, original_date=True, extensive_search=True)  # htmldate copies the tree
     except Exception as exc:  # htmldate is best effort
         logger.debug("htmldate failed on %s: %s", url, exc)
         return None, None
@@ -486,11 +503,15 @@ def _site_name(ld: dict[str, Any], metas: dict[str, str], url: str) -> str:
 _HOME_LINKS = frozenset({"home", "homepage", "start", "startseite", "inicio", "accueil", "news"})
 
 
+_BREADCRUMB = XPath("//*[contains(translate(@class, 'BREADCUM', 'breadcum'), 'breadcrumb')"
+                    " or contains(translate(@id, 'BREADCUM', 'breadcum'), 'breadcrumb')]")
+
+
 def _breadcrumb_section(tree: HtmlElement) -> str | None:
     """The last linked crumb of a breadcrumb trail (the article's own crumb is usually not a link)."""
-    for el in tree.iter():
-        names = " ".join(filter(None, (el.get("class"), el.get("id")))) if isinstance(el.tag, str) else ""
-        if names and "breadcrumb" in names.lower():
+    for el in _BREADCRUMB(tree):
+        names = " ".join(filter(None, (el.get("class"), el.get("id"))))
+        if "breadcrumb" in names.lower():
             crumbs = [" ".join(a.text_content().split()) for a in el.iter("a")]
             crumbs = [c for c in crumbs if c and c.lower() not in _HOME_LINKS]
             return crumbs[-1] if crumbs else None

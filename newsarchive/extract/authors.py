@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from lxml.etree import XPath
 from lxml.html import HtmlElement
 
 # wire services, by the short name they are credited with (case-insensitive match of the whole part)
@@ -45,6 +46,7 @@ NOT_NAMES = frozenset({"agencies", "agenturen", "agentur", "redaktion", "red", "
 MAX_NAME_WORDS = 5
 MAX_NAME_CHARS = 60
 BYLINE_MAX_WORDS = 25
+BYLINE_MAX_CHARS = 120
 
 
 def agency(part: str) -> str | None:
@@ -104,9 +106,12 @@ def _near(first: HtmlElement, others: list[HtmlElement]) -> list[HtmlElement]:
     return [el for el in others if el in inside]
 
 
+_ITEMPROP = XPath("//*[contains(@itemprop, 'author')]")
+
+
 def marked_credits(tree: HtmlElement) -> list[str]:
     """Credit strings marked up as such: ``itemprop="author"`` (its ``name``), else ``rel="author"`` links."""
-    marked = [el for el in tree.iter() if isinstance(el.tag, str) and "author" in (el.get("itemprop") or "").split()
+    marked = [el for el in _ITEMPROP(tree) if "author" in (el.get("itemprop") or "").split()
               and not any(a.tag == "form" for a in el.iterancestors())]
     names: list[str] = []
     for el in _near(marked[0], marked) if marked else []:
@@ -125,10 +130,25 @@ def byline_credits(tree: HtmlElement) -> list[str]:
     """Credit strings from the visible byline: marked-up authors, else trafilatura's byline search."""
     if names := marked_credits(tree):
         return names
-    from trafilatura.metadata import extract_author
+    return [found] if (found := trafilatura_byline(tree)) else []
 
-    found = extract_author(tree)  # works on its own copy
-    return [found] if found else []
+
+def trafilatura_byline(tree: HtmlElement) -> str | None:
+    """trafilatura's byline search (its author XPaths, skipping comment/sidebar areas it discards), run on
+    ``tree`` itself: ``trafilatura.metadata.extract_author`` does the same on a copy of the whole page."""
+    from trafilatura.metadata import normalize_authors
+    from trafilatura.utils import trim
+    from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, AUTHOR_XPATHS
+
+    discarded = {el for expression in AUTHOR_DISCARD_XPATHS for el in expression(tree)}
+    for expression in AUTHOR_XPATHS:
+        for el in expression(tree):
+            if el in discarded or any(a in discarded for a in el.iterancestors()):
+                continue
+            content = trim(" ".join(t for t in el.itertext()))
+            if content and 2 < len(content) < BYLINE_MAX_CHARS:
+                return normalize_authors(None, content)
+    return None
 
 
 def page_credits(declared: Sequence[str], tree: HtmlElement, publishers: Sequence[str],

@@ -48,6 +48,7 @@ KEEP_TAGS = frozenset({"html", "body", "main", "article"})
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SPLIT = re.compile(r"[^a-z0-9]+")
 _VARIANT = re.compile(r"(?<!\S)[\w\[\]-]+:(?=\S)")  # Tailwind-style variants: "print:max-w-none" -> "max-w-none"
+_BLOCKS = XPath("//p | //div[text()[normalize-space()]]")  # paragraphs, and divs with bare text of their own
 _CANDIDATES = XPath("//*[@class or @id or @aria-label or @role or @hidden or @style or @aria-hidden]"
                     " | //aside | //nav | //figcaption | //ul | //ol | //p[.//a]")
 
@@ -79,8 +80,10 @@ def is_chrome_name(value: str) -> bool:
 
 
 def _hidden(el: HtmlElement) -> bool:
-    style = (el.get("style") or "").replace(" ", "").lower()
-    return el.get("hidden") is not None or "display:none" in style or el.get("aria-hidden") == "true"
+    if el.get("hidden") is not None or el.get("aria-hidden") == "true":
+        return True
+    style = el.get("style")
+    return bool(style) and "display:none" in style.replace(" ", "").lower()
 
 
 def _named_chrome(el: HtmlElement) -> bool:
@@ -112,25 +115,33 @@ def _link_teaser(el: HtmlElement) -> bool:
 
 
 class Paragraphs:
-    """The page's paragraphs, measured once: words per ``<p>``, the article's text container, and its
-    *main-text* paragraphs (sentence-like, few links, in containers shaped like the one holding the most
-    such text: the same tag and class). Class names never decide against a main-text paragraph."""
+    """The page's paragraphs, measured once: words per ``<p>`` (and per ``<div>`` of bare text lines split by
+    ``<br>``), the article's text container, and its *main-text* paragraphs (sentence-like, few links, in
+    containers shaped like the one holding the most such text: the same tag and class). Class names and
+    visibility never decide against a main-text paragraph."""
 
     def __init__(self, root: HtmlElement) -> None:
         self.words: dict[HtmlElement, int] = {}
         own: dict[HtmlElement, int] = {}
         by_shape: dict[tuple[str, str], int] = {}
         sentence: dict[HtmlElement, tuple[str, str]] = {}
-        for p in root.iter("p"):
-            n = self.words[p] = text_len(p)
-            parent = p.getparent()
-            if parent is None:
+        for block in _BLOCKS(root):
+            if block.tag == "p":
+                n = text_len(block)
+                holder = block.getparent()
+            else:  # a <div> whose own text (not its children's) is prose: "text<br>text<br>..."
+                n = len((block.text or "").split()) + sum(len((c.tail or "").split()) for c in block)
+                if n < SENTENCE_MIN_WORDS:
+                    continue
+                holder = block
+            self.words[block] = n
+            if holder is None:
                 continue
-            own[parent] = own.get(parent, 0) + n
-            if n >= SENTENCE_MIN_WORDS and (p.find(".//a") is None or link_share(p) <= SENTENCE_MAX_LINK_SHARE):
-                shape = (str(parent.tag), (parent.get("class") or "").strip())
+            own[holder] = own.get(holder, 0) + n
+            if n >= SENTENCE_MIN_WORDS and (block.find(".//a") is None or link_share(block) <= SENTENCE_MAX_LINK_SHARE):
+                shape = (str(holder.tag), (holder.get("class") or "").strip())
                 by_shape[shape] = by_shape.get(shape, 0) + n
-                sentence[p] = shape
+                sentence[block] = shape
         self.total = max(sum(self.words.values()), 1)
         self.anchor = max(own, key=own.__getitem__) if own else None
         main = max(by_shape, key=by_shape.__getitem__) if by_shape else None
@@ -138,10 +149,10 @@ class Paragraphs:
 
     def inside(self, el: HtmlElement) -> int:
         """Paragraph words inside ``el`` (itself included)."""
-        return sum(self.words.get(p, 0) for p in el.iter("p"))
+        return sum(self.words.get(p, 0) for p in el.iter("p", "div"))
 
     def main_inside(self, el: HtmlElement) -> int:
-        return sum(self.main.get(p, 0) for p in el.iter("p"))
+        return sum(self.main.get(p, 0) for p in el.iter("p", "div"))
 
 
 def text_anchor(root: HtmlElement) -> HtmlElement | None:
@@ -404,21 +415,39 @@ def _sibling_text(el: HtmlElement, forward: bool) -> tuple[str, ...]:
     return tuple(words(sib.text_content())) if sib is not None else ()
 
 
-def restore_headings(root: HtmlElement, text: str) -> str:
-    """Put back subheadings (h2-h4) that stand between two paragraphs the extraction kept next to each other."""
+Heading = tuple[str, tuple[str, ...], tuple[str, ...]]  # title, words of the block before, of the block after
+
+
+def heading_contexts(root: HtmlElement) -> list[Heading]:
+    """Every short subheading (h2-h4) with the words of its neighbouring blocks, read before extraction
+    (trafilatura rewrites the tree it works on)."""
+    out = []
+    for heading in root.iter("h2", "h3", "h4"):
+        title = " ".join(heading.text_content().split())
+        if title and len(words(title)) <= HEADING_MAX_WORDS:
+            out.append((title, _sibling_text(heading, False), _sibling_text(heading, True)))
+    return out
+
+
+def insert_headings(text: str, headings: Sequence[Heading]) -> str:
+    """Put back subheadings that stand between two paragraphs the extraction kept next to each other."""
     lines = text.splitlines()
     index = {tuple(words(line)): i for i, line in enumerate(lines)}
     inserts: dict[int, str] = {}
-    for heading in root.iter("h2", "h3", "h4"):
-        title = " ".join(heading.text_content().split())
-        if not title or tuple(words(title)) in index or len(words(title)) > HEADING_MAX_WORDS:
+    for title, prev, nxt in headings:
+        if tuple(words(title)) in index:
             continue
-        before, after = index.get(_sibling_text(heading, False)), index.get(_sibling_text(heading, True))
+        before, after = index.get(prev), index.get(nxt)
         if before is not None and after == before + 1:
             inserts[after] = title
     if not inserts:
         return text
     return "\n".join(line for i, kept in enumerate(lines) for line in ([inserts[i]] if i in inserts else []) + [kept])
+
+
+def restore_headings(root: HtmlElement, text: str) -> str:
+    """:func:`insert_headings` with the subheadings of ``root``."""
+    return insert_headings(text, heading_contexts(root))
 
 
 def filter_lines(text: str, *, titles: Sequence[str] = ()) -> str:
