@@ -160,3 +160,34 @@ def test_hidden_teaser_outside_the_article_goes():
 def test_utility_variant_prefix_is_not_a_name_token():
     assert chrome.name_tokens("print:max-w-none md:text-lg") == ["max", "w", "none", "text", "lg"]
     assert chrome.is_chrome_name("print-only") and not chrome.is_chrome_name("print:max-w-none")
+
+
+def test_byline_by_class_when_nothing_is_marked_up():
+    byline = "<div class='byline'>By Jane Roe and John Doe, Reuters</div>"
+    got = extract(page(article().replace("</h1>", f"</h1>{byline}")), "https://testbote.example/bahn")
+    assert got.authors == ("Jane Roe", "John Doe") and got.agencies == ("Reuters",)
+    assert "Jane Roe" not in got.text
+
+
+def test_one_trafilatura_pass_per_page(monkeypatch):
+    import newsarchive.extract.article as module
+
+    calls = []
+    real = module.trafilatura_sequence
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "trafilatura_sequence", counting)
+    got = extract(page(article()), "https://testbote.example/bahn")
+    assert got.ok and got.extra["method"] == "cleaned" and len(calls) == 1
+
+
+def test_markdown_of_a_restored_subheading():
+    from newsarchive.extract.article import to_markdown
+
+    lines = [PARAS[0], "Kritik der Opposition", "- erster Punkt", "- zweiter Punkt", PARAS[1]]
+    rendered = {norm(PARAS[0]): PARAS[0], norm("- erster Punkt"): "- erster Punkt", norm("- zweiter Punkt"): "- zweiter Punkt"}
+    md = to_markdown(lines, rendered, {norm("Kritik der Opposition")})
+    assert md == f"{PARAS[0]}\n\n## Kritik der Opposition\n\n- erster Punkt\n- zweiter Punkt\n\n{PARAS[1]}"
