@@ -367,3 +367,17 @@ def test_result_set_facets_order_and_rows_on_both_databases(either: BuiltArchive
                                 sort="date").hits] == [STORY_URL]
     rows = list(result_rows(either.index, SearchQuery(q="steel"), sort="relevance"))
     assert [(r["url"], r["site"], r["fetched_at"]) for r in rows] == [(STORY_URL, "news", "2024-03-01T10:00:00+00:00")]
+
+
+def test_side_by_side_marks_changed_words_and_escapes() -> None:
+    from newsarchive.web.pages import inline_diff, side_by_side
+
+    left, right = inline_diff("Die <b>alte</b> Brücke bleibt", "Die neue Brücke bleibt offen")
+    assert left == "Die <del>&lt;b&gt;alte&lt;/b&gt;</del> Brücke bleibt"
+    assert right == "Die <ins>neue</ins> Brücke bleibt<ins> offen</ins>"
+    # an edited line sits beside its new form, not beside whatever new line has the same position
+    rows = side_by_side(["same", "gone <x>", "the old bridge stays open"], ["same", "the new bridge stays open",
+                                                                             "brand new"])
+    assert rows.count("<tr>") == 4 and "<td class='del'>gone &lt;x&gt;</td><td class=''></td>" in rows
+    assert "<td class=chg>the <del>old</del> bridge stays open</td><td class=chg>the <ins>new</ins> bridge" in rows
+    assert rows.endswith("<td class=''></td><td class='add'>brand new</td></tr>")

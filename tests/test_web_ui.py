@@ -303,7 +303,8 @@ def test_story_versions_and_diff(rich_page: Any, rich: tuple[BuiltArchive, Repla
     page.goto(f"{server.url}/article/{archive.articles['story_v2'].id}")
     story = page.locator("section.story")
     assert story.locator("h2").inner_text() == "Same story at 2 outlets"
-    assert story.locator("li a").all_inner_texts() == ["Harbour bridge reopens after repairs"] * 2
+    assert story.locator("li a").all_inner_texts() == ["Harbour bridge reopens after repairs"]  # not version 1
+    assert story.locator("li a").get_attribute("href") == f"/article/{archive.articles['wire'].id}"
     assert "wire" in story.inner_text()
     versions = page.locator("section.versions li")
     assert versions.count() == 2 and "(this one)" in versions.nth(1).inner_text()
@@ -318,6 +319,10 @@ def test_story_versions_and_diff(rich_page: Any, rich: tuple[BuiltArchive, Repla
     changed = page.locator("table.diff td.chg").all_inner_texts()
     assert any("to cheers" in c for c in changed) and any("Friday morning after" in c for c in changed)
     assert any("A second ferry" in c for c in changed)
+    # within the changed paragraphs, the words that changed
+    assert [t.strip() for t in page.locator("table.diff ins").all_inner_texts()] == ["to cheers",
+                                                                                   "A second ferry will run at night."]
+    assert page.locator("table.diff del").count() == 0  # nothing was taken out
     shot = page.screenshot(full_page=True)
     keep(shot, "diff")
     non_background, colours = colour_stats(shot)

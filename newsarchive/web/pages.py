@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import difflib
 import html
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -48,7 +49,7 @@ dt{color:#666}dd{margin:0;overflow-wrap:anywhere}article p{margin:.6em 0}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.3em;text-align:left}
 section.box{background:#fff;border:1px solid #ddd;border-radius:6px;padding:.5em 1em;margin:1em 0}
 table.diff{table-layout:fixed;font-size:.9em}table.diff td{vertical-align:top;white-space:pre-wrap;width:50%}
-table.diff td.del{background:#fde2e1}table.diff td.add{background:#dcf5dc}table.diff td.chg{background:#fff4c2}
+table.diff td.del{background:#fde2e1}table.diff del{background:#f6b3ae}table.diff ins{background:#9fe29f;text-decoration:none}table.diff td.add{background:#dcf5dc}table.diff td.chg{background:#fff4c2}
 .timeline{display:flex;flex-wrap:wrap;gap:.4em;margin:1em 0}
 .month{background:#fff;border:1px solid #ddd;border-radius:6px;padding:.3em .6em;min-width:8em}
 .month.empty{opacity:.5}.month b{display:block;font-size:.85em;color:#555}.month a{display:inline-block;width:.8em;height:.8em;
@@ -207,15 +208,16 @@ def _ts(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%d%H%M%S") if moment else "2"
 
 
-def _story_box(index: ArchiveIndex, article_id: int) -> str:
-    """The other outlets that ran this story (its story cluster), with links to their articles."""
+def _story_box(index: ArchiveIndex, article_id: int, url: str) -> str:
+    """The other outlets that ran this story (its story cluster), with links to their articles; other
+    versions of this article are in the versions box, not here."""
     from newsarchive.archive.dedup import NotClustered, story_of
 
     try:
         story = story_of(index, article_id)
     except NotClustered:
         return ""
-    others = [m for m in story.members if m.article_id != article_id]
+    others = [m for m in story.members if m.article_id != article_id and m.url != url]
     if not others:
         return ""
     items = "".join(f"<li><a href='/article/{m.article_id}'>{esc(m.title or m.url)}</a> "
@@ -259,25 +261,58 @@ def article_page(index: ArchiveIndex, article_id: int) -> Reply:
             f"<a class=all-captures href='{esc('/web/*/' + capture.url)}'>all captures</a></p>"
             f"<dl class=article-meta>{meta}</dl>"
             + (f"<p class=status>No article text: {esc(article.reason)}</p>" if article.status != "ok" else "")
-            + _story_box(index, article.id) + _versions_box(index, article)
+            + _story_box(index, article.id, article.url) + _versions_box(index, article)
             + f"<article lang='{esc(article.language or '')}'>{paragraphs}</article>")
     return page(article.title or article.url, body)
 
 
+def inline_diff(old: str, new: str) -> tuple[str, str]:
+    """Two changed lines as HTML, the words only one of them has wrapped in ``<del>`` and ``<ins>``."""
+    a, b = re.split(r"(\s+)", old), re.split(r"(\s+)", new)
+    left, right = [], []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        gone, came = esc("".join(a[i1:i2])), esc("".join(b[j1:j2]))
+        left.append(gone if tag == "equal" or not gone else f"<del>{gone}</del>")
+        right.append(came if tag == "equal" or not came else f"<ins>{came}</ins>")
+    return "".join(left), "".join(right)
+
+
+def _similar(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a.split(), b.split(), autojunk=False).ratio()
+
+
+def _pairs(left: list[str], right: list[str]) -> list[tuple[str | None, str | None]]:
+    """Lines of a changed block side by side: each old line beside the most similar new line after the last
+    pair (at least half alike), the rest alone: an edited paragraph beside its new form, not its neighbour's."""
+    pairs: list[tuple[str | None, str | None]] = []
+    j = 0
+    for a in left:
+        scores = [(_similar(a, right[k]), k) for k in range(j, len(right))]
+        score, best = max(scores, key=lambda pair: (pair[0], -pair[1]), default=(0.0, -1))
+        if score >= 0.5:
+            pairs += [(None, b) for b in right[j:best]] + [(a, right[best])]
+            j = best + 1
+        else:
+            pairs.append((a, None))
+    return pairs + [(None, b) for b in right[j:]]
+
+
 def side_by_side(old: Sequence[str], new: Sequence[str]) -> str:
-    """Table rows: old lines left, new lines right; deleted, added and changed lines marked by class."""
+    """Table rows: old lines left, new lines right; deleted, added and changed lines marked by class, and
+    within a changed line the words that changed."""
     rows = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
         left, right = list(old[i1:i2]), list(new[j1:j2])
         if tag == "equal":
             rows += [f"<tr><td>{esc(a)}</td><td>{esc(b)}</td></tr>" for a, b in zip(left, right, strict=True)]
             continue
-        cls_l, cls_r = {"replace": ("chg", "chg"), "delete": ("del", ""), "insert": ("", "add")}[tag]
-        for k in range(max(len(left), len(right))):
-            a = esc(left[k]) if k < len(left) else ""
-            b = esc(right[k]) if k < len(right) else ""
-            rows.append(f"<tr><td class='{cls_l if k < len(left) else ''}'>{a}</td>"
-                        f"<td class='{cls_r if k < len(right) else ''}'>{b}</td></tr>")
+        for a, b in _pairs(left, right):
+            if a is not None and b is not None:
+                html_a, html_b = inline_diff(a, b)
+                rows.append(f"<tr><td class=chg>{html_a}</td><td class=chg>{html_b}</td></tr>")
+            else:
+                rows.append(f"<tr><td class='{'del' if a is not None else ''}'>{esc(a or '')}</td>"
+                            f"<td class='{'add' if b is not None else ''}'>{esc(b or '')}</td></tr>")
     return "".join(rows)
 
 
