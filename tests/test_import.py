@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -350,3 +350,80 @@ def test_foreign_values_longer_than_the_columns(any_index: ArchiveIndex, tmp_pat
     with any_index.sessions() as s:
         capture = s.scalars(select(Capture)).one()
     assert len(capture.record_id) <= 64 and capture.record_id != long_id
+
+
+def many_pages_warc(demo_sites: DemoServer, path: Path, pairs: int) -> int:
+    """``pairs`` responses (request after each) of the demo site's pages, each with its own URL and text."""
+    import urllib.request
+
+    urls = demo_sites.urls(OUTLET)
+    pages = []
+    for url in [urls.home, *urls.sections.values(), *urls.articles.values()]:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            pages.append(response.read())
+    with open(path, "wb") as fh:
+        writer = WARCWriter(fh, gzip=True, warc_version="1.1")
+        for n in range(pairs):
+            body = pages[n % len(pages)].replace(b"</p>", f" Copy {n}.</p>".encode(), 1)
+            url = f"https://many.example/page/{n}"
+            response = writer.create_warc_record(url, "response", payload=io.BytesIO(body),
+                                                 http_headers=_http("200 OK", [("Content-Type", "text/html")]))
+            writer.write_record(response)
+            request = writer.create_warc_record(
+                url, "request", payload=io.BytesIO(b""),
+                http_headers=StatusAndHeaders(f"GET /page/{n} HTTP/1.1", [("Host", "many.example")],
+                                              is_http_request=True),
+                warc_headers_dict={"WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID")})
+            writer.write_record(request)
+    return pairs
+
+
+@pytest.mark.slow
+def test_killed_import_resumes(demo_sites: DemoServer, tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+
+    from newsarchive.archive.verify import verify_archive
+
+    pairs = many_pages_warc(demo_sites, tmp_path / "many.warc.gz", 400)
+    home = tmp_path / "home"
+    command = [sys.executable, "-m", "newsarchive.cli.main", "import", str(tmp_path / "many.warc.gz"),
+               "--home", str(home), "--workers", "1", "-q"]
+    runner = "from newsarchive.cli.main import main; main()"
+    proc = subprocess.Popen([sys.executable, "-c", runner, *command[3:]], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    index_path = home / "index.sqlite"
+    deadline = time.monotonic() + 240
+    committed = 0
+    while time.monotonic() < deadline and proc.poll() is None:  # wait for a first committed batch
+        if index_path.exists():
+            import sqlite3
+
+            try:
+                with sqlite3.connect(index_path, timeout=5) as db:
+                    committed = db.execute("select count(*) from captures").fetchone()[0]
+            except sqlite3.OperationalError:
+                committed = 0
+            if committed:
+                break
+        time.sleep(0.05)
+    if proc.poll() is not None:
+        pytest.fail(f"the import ended before it could be killed: {proc.communicate()[1].decode()[-500:]}")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert 0 < committed < pairs
+    assert list((home / "warcs").glob("newsarchive-import-*.open"))  # its metadata WARC was left open
+
+    index = ArchiveIndex(f"sqlite:///{index_path}")
+    before = len(index.articles(status=None))
+    report = import_archives(index, home / "warcs", [tmp_path / "many.warc.gz"], ImportOptions(workers=1))
+    assert report.duplicates >= committed and report.captures == pairs - report.duplicates
+    with index.sessions() as s:
+        ids = list(s.scalars(select(Capture.record_id)))
+        linked = s.scalar(select(func.count()).where(Capture.request_record_id.is_not(None)))
+    assert len(ids) == len(set(ids)) == pairs and linked == pairs
+    assert len(index.articles(status=None)) == pairs and before <= pairs
+    assert not list((home / "warcs").glob("*.open"))  # the killed run's metadata WARC was closed
+    assert verify_archive(index, home / "warcs").problems == []
+    index.close()

@@ -43,7 +43,16 @@ from newsarchive.archive.index import ArchiveIndex
 from newsarchive.archive.models import Article, Capture
 from newsarchive.archive.reindex import capture_from
 from newsarchive.archive.urls import host_of, netloc_of
-from newsarchive.archive.warc import StoredRecord, WarcRef, WarcWriter, WarcWriterOptions, sha1_digest
+from newsarchive.archive.warc import (
+    OPEN_SUFFIX,
+    WARC_SUFFIX,
+    StoredRecord,
+    WarcRef,
+    WarcWriter,
+    WarcWriterOptions,
+    recover_open_files,
+    sha1_digest,
+)
 from newsarchive.archive.warcscan import Damage, scan
 from newsarchive.extract.article import Extraction, ExtractOptions, failed
 from newsarchive.extract.pool import extract_record, make_executor
@@ -53,6 +62,7 @@ from newsarchive.extract.templates import TemplateModel
 logger = logging.getLogger(__name__)
 
 IMPORTED_DIR = "imported"
+WRITER_PREFIX = "newsarchive-import"  # the metadata records of imported pages go to files of this prefix
 CAPTURED_TYPES = ("response", "revisit", "resource")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 MAX_ID = 64  # captures.record_id is VARCHAR(64)
@@ -302,6 +312,39 @@ class _Requests:
 
 
 # -- the job ------------------------------------------------------------------------------------------------
+def _host() -> str:
+    import socket
+
+    return re.sub(r"[^A-Za-z0-9.-]+", "_", socket.gethostname()) or "host"
+
+
+def recover_killed_imports(warc_dir: Path) -> int:
+    """Close the metadata WARCs (``.open``) of import processes that are gone: cut after the last whole record.
+
+    A file names its writer's pid (``...-<host>-import-<pid>.warc.gz.open``): a live import's file is left
+    alone, as are the crawl's files. Returns how many files were closed.
+    """
+    closed = 0
+    for path in warc_dir.glob(f"{WRITER_PREFIX}-*{WARC_SUFFIX}{OPEN_SUFFIX}"):
+        match = re.search(r"-(\d{5})-(.+-import-(\d+))" + re.escape(WARC_SUFFIX + OPEN_SUFFIX) + "$", path.name)
+        if match is None or _alive(int(match.group(3))):
+            continue
+        for done in recover_open_files(warc_dir, host=match.group(2)):
+            logger.warning("closed the metadata WARC of a killed import: %s (%d records)", done.path, done.records)
+            closed += 1
+    return closed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class _Importer:
     """State of one import run: the pool, the metadata writer, templates, pending batches, the report."""
 
@@ -309,8 +352,8 @@ class _Importer:
         self.index, self.warc_dir, self.options, self.report = index, warc_dir, options, report
         self.executor: Executor | None = make_executor(options.workers) if options.extract else None
         self.pool = 0
-        self.writer = WarcWriter(warc_dir, WarcWriterOptions(prefix="newsarchive-import")) \
-            if options.extract and options.write_metadata else None
+        writer_options = WarcWriterOptions(prefix=WRITER_PREFIX, host=f"{_host()}-import-{os.getpid()}")
+        self.writer = WarcWriter(warc_dir, writer_options) if options.extract and options.write_metadata else None
         self.templates: dict[str, TemplateModel | None] = {}
         self.sites: set[str] = set()
         self.staged: list[tuple[WarcRef, StoredRecord, Capture]] = []
@@ -384,6 +427,8 @@ class _Importer:
             if capture.record_id in known:
                 self.report.duplicates += 1
                 self.in_flight.discard(capture.record_id)
+                if not known[capture.record_id]:  # indexed by a killed run before its request was read
+                    self.unlinked.add(capture.record_id)
                 continue
             if capture.request_record_id is None and capture.record_id in self.requests.by_target:
                 capture.method, capture.request_record_id = self.requests.by_target[capture.record_id]
@@ -395,9 +440,12 @@ class _Importer:
                                                              for p in self.batches[0])):
             self.commit(self.batches.popleft())
 
-    def _indexed(self, record_ids: set[str]) -> set[str]:
+    def _indexed(self, record_ids: set[str]) -> dict[str, bool]:
+        """Which of these records are indexed, and whether their request record is known."""
         with self.index.sessions() as s:
-            return set(s.scalars(select(Capture.record_id).where(Capture.record_id.in_(record_ids))))
+            rows = s.execute(select(Capture.record_id, Capture.request_record_id)
+                             .where(Capture.record_id.in_(record_ids))).all()
+        return {str(rid): request is not None for rid, request in rows}
 
     def _start(self, batch: list[_Pending]) -> None:
         pages = [p for p in batch if p.record is not None]
@@ -446,6 +494,9 @@ class _Importer:
     def commit(self, batch: list[_Pending]) -> None:
         """The batch's metadata records (flushed), then its captures and articles in one transaction."""
         results = [(p.capture, self._result(p)) for p in batch]
+        for capture, _ in results:  # a request read after its response was submitted (pywb's order)
+            if capture.request_record_id is None and capture.record_id in self.requests.by_target:
+                capture.method, capture.request_record_id = self.requests.by_target[capture.record_id]
         articles: list[tuple[Capture, Extraction, str | None]] = []
         for capture, result in results:
             if result is None:
@@ -525,6 +576,7 @@ def import_archives(index: ArchiveIndex, warc_dir: str | os.PathLike[str], paths
     sources = collect_sources(paths)
     warc_dir = Path(warc_dir)
     warc_dir.mkdir(parents=True, exist_ok=True)
+    recover_killed_imports(warc_dir)
     started = time.perf_counter()
     report = ImportReport(run_id=index.start_run("import", {"paths": [str(p) for p in sources]}))
     job = _Importer(index, warc_dir, options, report)
