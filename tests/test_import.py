@@ -91,6 +91,13 @@ def test_wget_warc_gives_captures_articles_and_provenance(wget_warc: Path, demo_
     from newsarchive.archive.verify import verify_archive
 
     assert verify_archive(index, warc_dir).problems == []  # the linked file and the metadata records agree
+    from newsarchive.archive.reindex import reindex
+
+    rebuilt = ArchiveIndex(f"sqlite:///{warc_dir.parent / 'rebuilt.sqlite'}")
+    redone = reindex(rebuilt, warc_dir)  # the WARCs alone, imported ones included, give the same rows back
+    assert (redone.captures, redone.articles, redone.problems) == (responses, report.articles, [])
+    assert {(a.url, a.text) for a in rebuilt.articles()} == {(a.url, a.text) for a in index.articles()}
+    rebuilt.close()
 
     again = import_archives(index, warc_dir, [wget_warc], ImportOptions(workers=0))
     assert again.captures == 0 and again.duplicates == responses and again.articles == 0

@@ -15,6 +15,7 @@ and ``last_modified`` stay empty; the original capture keeps them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -35,6 +36,7 @@ from newsarchive.archive.warcscan import Damage, scan
 logger = logging.getLogger(__name__)
 
 
+MAX_ID = 64  # captures.record_id is VARCHAR(64)
 KIND_HEADER = "Newsarchive-Kind"  # optional WARC extension fields on response/revisit records
 SITE_HEADER = "Newsarchive-Site"
 
@@ -60,10 +62,25 @@ class ReindexReport:
 
 
 def warc_files(warc_dir: str | Path) -> list[Path]:
-    """The WARC files of a directory in name order (names start with the writer's timestamp)."""
+    """The WARC files of a directory in name order (names start with the writer's timestamp), and those of
+    its sub-directories (``imported/``: other tools' files that ``newsarchive import`` linked or unpacked)."""
     root = Path(warc_dir)
-    found = [p for p in root.iterdir() if p.name.endswith((WARC_SUFFIX, WARC_SUFFIX + OPEN_SUFFIX, ".warc"))]
-    return sorted(found, key=lambda p: p.name)
+    found = [p for p in root.rglob("*") if p.name.endswith((WARC_SUFFIX, WARC_SUFFIX + OPEN_SUFFIX, ".warc"))
+             and p.is_file()]
+    return sorted(found, key=lambda p: (len(p.relative_to(root).parts), p.name))
+
+
+def fit_id(record_id: str | None) -> str | None:
+    """A record id that fits the index's column (64): another tool's longer id becomes a hash of itself."""
+    if record_id is None or len(record_id) <= MAX_ID:
+        return record_id
+    return "<urn:sha1:" + hashlib.sha1(record_id.encode("utf-8")).hexdigest() + ">"
+
+
+def target_uri(record: StoredRecord) -> str:
+    """``WARC-Target-URI`` without the ``<...>`` that WARC/1.0 writers (wget) put around it."""
+    url = (record.warc_header("WARC-Target-URI") or "").strip()
+    return url[1:-1] if url[:1] == "<" and url[-1:] == ">" else url
 
 
 def parse_warc_date(value: str | None) -> datetime:
@@ -73,23 +90,23 @@ def parse_warc_date(value: str | None) -> datetime:
 
 
 def capture_from(ref: WarcRef, record: StoredRecord) -> Capture:
-    url = record.warc_header("WARC-Target-URI") or ""
+    url = target_uri(record)
 
-    def header(name: str) -> str | None:
+    def header(name: str, size: int = 255) -> str | None:
         value = record.http_header(name)
-        return value[:255] if value else None
+        return value[:size] if value else None
 
     status = record.status
     if not status and record.warc_header("WARC-Profile") == REVISIT_NOT_MODIFIED:
         status = 304  # written as an empty block, so that replay tools show the original
     return Capture(
-        run_id=None, url=url, canonical_url=canonicalize(url), url_key=url_key(url), host=host_of(url),
+        run_id=None, url=url, canonical_url=canonicalize(url), url_key=url_key(url), host=host_of(url)[:255],
         method="GET", status=status, fetched_at=parse_warc_date(record.warc_header("WARC-Date")),
         content_type=header("Content-Type"), content_length=len(record.payload),
-        payload_digest=record.warc_header("WARC-Payload-Digest") or "", record_type=record.rec_type,
-        record_id=record.warc_header("WARC-Record-ID") or "", warc_file=ref.path, warc_offset=ref.offset,
-        warc_length=ref.length, refers_to_record_id=record.warc_header("WARC-Refers-To"),
-        etag=header("ETag"), last_modified=header("Last-Modified"), location=header("Location"),
+        payload_digest=(record.warc_header("WARC-Payload-Digest") or "")[:64], record_type=record.rec_type,
+        record_id=fit_id(record.warc_header("WARC-Record-ID")) or "", warc_file=ref.path, warc_offset=ref.offset,
+        warc_length=ref.length, refers_to_record_id=fit_id(record.warc_header("WARC-Refers-To")),
+        etag=header("ETag"), last_modified=header("Last-Modified", 64), location=header("Location"),
         kind=record.warc_header(KIND_HEADER) or ("robots" if url.endswith("/robots.txt") else "page"),
         truncated=(record.warc_header("WARC-Truncated") or "")[:32] or None,
     )
@@ -169,8 +186,10 @@ class _Rebuild:
         return sorted(self.captures.values(), key=lambda c: (c.fetched_at, c.warc_file, c.warc_offset)), articles
 
 
-def _read_file(path: Path, state: _Rebuild, report: ReindexReport, at: Callable[[int], None]) -> None:
-    """Every intact record (:func:`warcscan.scan` checks each gzip member whole and resumes after damage)."""
+def _read_file(path: Path, state: _Rebuild, report: ReindexReport, at: Callable[[int], None],
+               name: str | None = None) -> None:
+    """Every intact record (:func:`warcscan.scan` checks each gzip member whole and resumes after damage);
+    ``name``: the file's path relative to the WARC directory, when it is in a sub-directory."""
     try:
         for item in scan(path):
             if isinstance(item, Damage):
@@ -178,6 +197,7 @@ def _read_file(path: Path, state: _Rebuild, report: ReindexReport, at: Callable[
                 report.problems.append(ReadProblem(str(path), item.offset, item.reason))
                 continue
             ref, record = item
+            ref = WarcRef(name, ref.offset, ref.length) if name else ref
             at(ref.offset + ref.length)
             try:
                 state.add(ref, record)
@@ -202,8 +222,11 @@ def reindex(index: ArchiveIndex, warc_dir: str | Path, *, files: Iterable[Path] 
     report, state = ReindexReport(), _Rebuild()
     paths = list(files) if files is not None else warc_files(warc_dir)
     done = FileBytes(paths, progress)
+    base = Path(warc_dir).absolute()
     for path in paths:
-        _read_file(path, state, report, done.at)
+        rel = path.absolute().relative_to(base) if path.absolute().is_relative_to(base) else None
+        name = rel.as_posix().removesuffix(OPEN_SUFFIX) if rel is not None and len(rel.parts) > 1 else None
+        _read_file(path, state, report, done.at, name)  # a sub-directory's file is named by its relative path
         done.finished(path)
         report.files += 1
     captures, articles = state.rows()

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from newsarchive.archive.index import ArchiveIndex
 from newsarchive.archive.models import Article, Capture
 from newsarchive.archive.progress import FileBytes, ProgressCallback
+from newsarchive.archive.reindex import fit_id
 from newsarchive.archive.warc import OPEN_SUFFIX, WARC_SUFFIX, WarcReadError
 from newsarchive.archive.warcscan import Damage, digest_matches, scan_raw
 
@@ -158,7 +159,7 @@ def _compare(path: str, capture: Capture, facts: RecordFacts | None) -> list[Pro
                         "record start")]
     expected = (capture.record_type, capture.record_id, capture.url, capture.warc_length, capture.payload_digest)
     target = facts.target_uri[1:-1] if facts.target_uri[:1] == "<" and facts.target_uri[-1:] == ">" else facts.target_uri
-    actual = (facts.rec_type, facts.record_id, target, facts.length, facts.payload_digest)
+    actual = (facts.rec_type, fit_id(facts.record_id), target, facts.length, facts.payload_digest[:64])
     names = ("type", "record id", "URL", "length", "payload digest")
     wrong = [f"{n}: index {e!r}, file {a!r}" for n, e, a in zip(names, expected, actual, strict=True) if e != a]
     return [Problem(path, capture.warc_offset, "index-mismatch", "; ".join(wrong))] if wrong else []

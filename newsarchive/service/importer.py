@@ -32,7 +32,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,7 @@ from sqlalchemy import select, update
 
 from newsarchive.archive.index import ArchiveIndex
 from newsarchive.archive.models import Article, Capture
-from newsarchive.archive.reindex import capture_from
+from newsarchive.archive.reindex import MAX_ID, capture_from, fit_id
 from newsarchive.archive.urls import host_of, netloc_of
 from newsarchive.archive.warc import (
     OPEN_SUFFIX,
@@ -65,7 +65,6 @@ IMPORTED_DIR = "imported"
 WRITER_PREFIX = "newsarchive-import"  # the metadata records of imported pages go to files of this prefix
 CAPTURED_TYPES = ("response", "revisit", "resource")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-MAX_ID = 64  # captures.record_id is VARCHAR(64)
 WARC_NAMES = (".warc", ".warc.gz", ".warc.open", ".warc.gz.open")
 
 
@@ -242,32 +241,17 @@ def _unpack_wacz(path: Path, warc_dir: Path) -> list[tuple[str, Path]]:
 
 
 # -- records to rows ----------------------------------------------------------------------------------------
-def short_id(record_id: str | None) -> str | None:
-    """A record id that fits the index's column: long ids are replaced by a hash of themselves."""
-    if record_id is None or len(record_id) <= MAX_ID:
-        return record_id
-    return "<urn:sha1:" + hashlib.sha1(record_id.encode("utf-8")).hexdigest() + ">"
-
-
 def capture_row(ref: WarcRef, record: StoredRecord, run_id: int | None) -> Capture:
     """The capture row of a response, revisit or resource record written by any tool."""
-    target = (record.warc_header("WARC-Target-URI") or "").strip()
-    if target.startswith("<") and target.endswith(">"):  # WARC/1.0 writers following the 1.1 draft's typo
-        record = replace(record, warc_headers=[(k, target[1:-1] if k.lower() == "warc-target-uri" else v)
-                                               for k, v in record.warc_headers])
     capture = capture_from(ref, record)
     capture.run_id = run_id
     if capture.fetched_at.tzinfo is None:
         capture.fetched_at = capture.fetched_at.replace(tzinfo=UTC)
-    capture.record_id = short_id(capture.record_id) or f"<urn:newsarchive:{ref.path}#{ref.offset}>"[:MAX_ID]
-    capture.refers_to_record_id = short_id(capture.refers_to_record_id)
+    capture.record_id = capture.record_id or f"<urn:newsarchive:{ref.path}#{ref.offset}>"[:MAX_ID]
     if record.rec_type == "resource":
         capture.status = 200
         capture.content_type = (record.warc_header("Content-Type") or "")[:255] or None
-    capture.payload_digest = (capture.payload_digest or sha1_digest(record.payload))[:64]  # sha256:<hex> is 71
-    capture.last_modified = capture.last_modified[:64] if capture.last_modified else None
-    capture.host = capture.host[:255]
-    capture.truncated = (record.warc_header("WARC-Truncated") or "")[:32] or None
+    capture.payload_digest = capture.payload_digest or sha1_digest(record.payload)
     return capture
 
 
@@ -296,15 +280,15 @@ class _Requests:
     by_target: dict[str, tuple[str, str]] = field(default_factory=dict)  # response id -> (method, request id)
 
     def add(self, record: StoredRecord) -> None:
-        rid = short_id(record.warc_header("WARC-Record-ID")) or ""
+        rid = fit_id(record.warc_header("WARC-Record-ID")) or ""
         method = (record.protocol or "GET")[:16]
         self.by_id[rid] = method
         for target in _concurrent(record):
-            self.by_target[short_id(target) or target] = (method, rid)
+            self.by_target[fit_id(target) or target] = (method, rid)
 
     def link(self, capture: Capture, record: StoredRecord) -> None:
         for other in _concurrent(record):
-            if (other := short_id(other) or other) in self.by_id:
+            if (other := fit_id(other) or other) in self.by_id:
                 capture.method, capture.request_record_id = self.by_id[other], other
                 return
         if capture.record_id in self.by_target:
