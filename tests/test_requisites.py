@@ -234,3 +234,17 @@ def test_requisites_false_per_site(tmp_path: Path, demo_server_factory: Any) -> 
     assert any(c.kind == "article" for c in captures)
     assert not [c.url for c in captures if c.kind == KIND]
     assert not [p for p in _served(server, "kronenpost") if p.startswith(("/static/", "/media/"))]
+
+
+def test_requisite_requests_survive_disk_and_redis_queues(tmp_path: Path) -> None:
+    """Queued requests are stored as dicts naming spider methods: the middleware's callbacks are the spider's."""
+    from scrapy.utils.request import request_from_dict
+
+    site = SiteConfig("news", start_urls=("http://news.test/",))
+    middleware, crawler = _middleware(tmp_path, [site])
+    request = next(r for r in middleware.process_spider_output(
+        _page("http://news.test/a.html", "<img src='/a.png'>", "news"), []) if isinstance(r, Request))
+    data = request.to_dict(spider=crawler.spider)
+    assert data["callback"] == "parse_requisite" and data["errback"] == "requisite_failed"
+    again = request_from_dict(data, spider=crawler.spider)
+    assert again.url == request.url and again.callback == crawler.spider.parse_requisite
