@@ -143,8 +143,8 @@ def trafilatura_byline(tree: HtmlElement) -> str | None:
     discarded = {el for expression in AUTHOR_DISCARD_XPATHS for el in expression(tree)}
     for expression in AUTHOR_XPATHS:
         for el in expression(tree):
-            if el in discarded or any(a in discarded for a in el.iterancestors()):
-                continue
+            if el in discarded or any(a in discarded for a in el.iterancestors()) or el.find(".//a[@rel='tag']") is not None:
+                continue  # comments, sidebars; a line of topic links is not a byline
             content = trim(" ".join(t for t in el.itertext()))
             if content and 2 < len(content) < BYLINE_MAX_CHARS:
                 return normalize_authors(None, content)
