@@ -98,6 +98,11 @@ def test_wget_warc_gives_captures_articles_and_provenance(wget_warc: Path, demo_
     assert (redone.captures, redone.articles, redone.problems) == (responses, report.articles, [])
     assert {(a.url, a.text) for a in rebuilt.articles()} == {(a.url, a.text) for a in index.articles()}
     rebuilt.close()
+    from newsarchive.archive.cdxj import write_cdxj
+
+    lines = io.StringIO()
+    assert write_cdxj(warc_dir, lines).lines == responses  # pywb's index names the link inside warcs/
+    assert f'"filename": "{capture.warc_file}"' in lines.getvalue()
 
     again = import_archives(index, warc_dir, [wget_warc], ImportOptions(workers=0))
     assert again.captures == 0 and again.duplicates == responses and again.articles == 0

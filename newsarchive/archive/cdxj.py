@@ -34,19 +34,24 @@ class CdxjSummary:
 
 
 def closed_warcs(warc_dir: str | os.PathLike[str]) -> list[Path]:
-    """The closed WARC files of a directory (``.open`` files are still being written)."""
-    return sorted(p for p in Path(warc_dir).iterdir() if p.name.endswith(WARC_SUFFIX))
+    """The closed WARC files of a directory (``.open`` files are still being written), and those of its
+    sub-directories (``imported/``: other tools' files, ``.warc`` too, linked or unpacked by ``import``)."""
+    root = Path(warc_dir)
+    top = [p for p in root.iterdir() if p.name.endswith(WARC_SUFFIX)]
+    below = [p for p in root.glob("*/**/*") if p.name.endswith((WARC_SUFFIX, ".warc")) and p.is_file()]
+    return sorted(top) + sorted(below)
 
 
 def write_cdxj(warc_dir: str | os.PathLike[str], out: TextIO, files: Sequence[Path] | None = None) -> CdxjSummary:
     """Write one sorted CDXJ index of ``files`` (default: every closed WARC of ``warc_dir``) to ``out``."""
     from cdxj_indexer.main import CDXJIndexer  # type: ignore[import-untyped]
 
-    inputs = [str(Path(p).resolve()) for p in (files if files is not None else closed_warcs(warc_dir))]
+    # absolute, not resolved: a file linked under imported/ is named by its link, inside the WARC directory
+    inputs = [str(Path(p).absolute()) for p in (files if files is not None else closed_warcs(warc_dir))]
     if not inputs:
         return CdxjSummary(0, 0)
     buffer = io.StringIO()
-    indexer = CDXJIndexer(buffer, inputs, sort=True, records=RECORDS, dir_root=str(Path(warc_dir).resolve()))
+    indexer = CDXJIndexer(buffer, inputs, sort=True, records=RECORDS, dir_root=str(Path(warc_dir).absolute()))
     indexer.process_all()
     text = buffer.getvalue()
     out.write(text)
