@@ -149,6 +149,8 @@ def test_every_network_response_and_the_dom_are_archived(crawls: Any) -> None:
             f"{base}/static/site.js", f"{base}/static/paper.png",
             f"{base}/media/logo-{OUTLET}.png"} <= set(requisites), "what the browser loaded, lazy logo included"
     assert max(requisites.values()) == 1, "each requisite once per crawl"
+    lazy = f"{base}/media/{server.stories(OUTLET)[0].slug}-960.png"
+    assert lazy in requisites, "the loading=lazy image 6000 px down the live blog: loaded by scrolling once"
     document = next(c for c in captures if c.url == url and c.kind == "article")
     assert document.record_type == "response" and document.status == 200
     warc_dir = ArchiveHome.resolve(rendered).warc_dir

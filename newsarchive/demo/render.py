@@ -316,7 +316,10 @@ class Template:
                            "byline": story.byline}, ensure_ascii=False).replace("</", "<\\/")
         main = (f'<main class="live"><article class="live-article"><h1>Live: {esc(story.title)}</h1>'
                 '<div id="live-body" class="live-body"><p class="loading">Der Liveblog wird geladen …</p></div>'
-                '</article></main>\n'
+                '</article>'
+                # far below the first screen: the browser loads it only once the page is scrolled
+                f'<aside class="live-gallery" style="margin-top:6000px"><img loading="lazy" '
+                f'src="/media/{story.slug}-960.png" width="960" height="540" alt=""></aside></main>\n'
                 f'<script type="application/json" id="live-data">{data}</script>\n'
                 "<script>(function () {\n"
                 "  var data = JSON.parse(document.getElementById('live-data').textContent);\n"
