@@ -142,6 +142,14 @@ def test_filters(wget_warc: Path, demo_sites: DemoServer, home: tuple[ArchiveInd
     assert index.latest_article(url) is None
 
 
+def test_article_pattern(wget_warc: Path, demo_sites: DemoServer, home: tuple[ArchiveIndex, Path]) -> None:
+    index, warc_dir = home
+    url, _ = story_words(demo_sites)
+    report = import_archives(index, warc_dir, [wget_warc], ImportOptions(workers=0, article_pattern=r"/welt/[^/]+/\d+$"))
+    assert report.captures == record_types(wget_warc)["response"]
+    assert {a.url for a in index.articles(status=None)} == {url}  # section pages and the imprint: captures only
+
+
 def test_whole_file_gzip_and_damaged_members(wget_warc: Path, tmp_path: Path,
                                              home: tuple[ArchiveIndex, Path]) -> None:
     index, warc_dir = home

@@ -36,6 +36,8 @@ def _day(value: datetime | None, *, end: bool = False) -> datetime | None:
 @click.option("--language", "languages", multiple=True,
               help="Keep articles in this language only, e.g. de (repeatable); other pages are indexed without one.")
 @click.option("--max-records", type=click.IntRange(min=1), help="Stop after this many new captures.")
+@click.option("--article-pattern", help="Extract only pages whose URL matches this regular expression "
+              "(default: every HTML page); the others are indexed as captures.")
 @click.option("--no-extract", is_flag=True, help="Index the captures only; no article extraction.")
 @click.option("--copy", is_flag=True, help="Copy the files into the home (default: link them where they are).")
 @click.option("--workers", type=click.IntRange(min=0), default=2, show_default=True,
@@ -44,8 +46,9 @@ def _day(value: datetime | None, *, end: bool = False) -> datetime | None:
 @archive_options
 @friendly_errors
 def import_command(paths: tuple[str, ...], url_pattern: str | None, hosts: tuple[str, ...], since: Any,
-                   until: Any, languages: tuple[str, ...], max_records: int | None, no_extract: bool, copy: bool,
-                   workers: int, quiet: bool, home: str | None, index_url: str | None) -> None:
+                   until: Any, languages: tuple[str, ...], max_records: int | None, article_pattern: str | None,
+                   no_extract: bool, copy: bool, workers: int, quiet: bool, home: str | None,
+                   index_url: str | None) -> None:
     """Import WARC/WACZ files written by any tool (wget, Heritrix, Browsertrix, pywb, CC-NEWS ...).
 
     Every capture is indexed where it lies and every HTML page is extracted like a crawled one. Importing a
@@ -60,7 +63,8 @@ def import_command(paths: tuple[str, ...], url_pattern: str | None, hosts: tuple
     archive = resolve_home(home, index_url).ensure()
     filters = ImportFilters(url_pattern=url_pattern, hosts=hosts, since=_day(since), until=_day(until, end=True),
                             languages=languages, max_records=max_records)
-    options = ImportOptions(filters=filters, extract=not no_extract, copy=copy, workers=workers)
+    options = ImportOptions(filters=filters, extract=not no_extract, copy=copy, workers=workers,
+                            article_pattern=article_pattern)
     try:
         with _RecordsProgress(quiet) as progress:
             report = import_archives(open_index(archive), archive.warc_dir, paths, options, progress=progress)

@@ -96,6 +96,7 @@ class ImportOptions:
     filters: ImportFilters = field(default_factory=ImportFilters)
     extract: bool = True
     copy: bool = False  # copy foreign files into the home instead of linking them
+    article_pattern: str | None = None  # extract only HTML pages whose URL matches (default: every HTML page)
     workers: int = 2  # extraction processes; 0 = in this process's one thread
     extract_options: ExtractOptions = field(default_factory=ExtractOptions)
     templates: bool = True  # apply (and afterwards learn) each site's template
@@ -416,13 +417,18 @@ class _Importer:
                 continue
             if capture.request_record_id is None and capture.record_id in self.requests.by_target:
                 capture.method, capture.request_record_id = self.requests.by_target[capture.record_id]
-            pending = _Pending(capture, record if self.executor is not None and is_html_page(capture) else None)
+            pending = _Pending(capture, record if self._extracts(capture) else None)
             batch.append(pending)
         self._start(batch)
         self.batches.append(batch)
         while len(self.batches) > 1 or (self.batches and all(p.future is None or p.future.done()
                                                              for p in self.batches[0])):
             self.commit(self.batches.popleft())
+
+    def _extracts(self, capture: Capture) -> bool:
+        pattern = self.options.article_pattern
+        return self.executor is not None and is_html_page(capture) and (
+            pattern is None or re.search(pattern, capture.url) is not None)
 
     def _indexed(self, record_ids: set[str]) -> dict[str, bool]:
         """Which of these records are indexed, and whether their request record is known."""
@@ -552,11 +558,11 @@ def import_archives(index: ArchiveIndex, warc_dir: str | os.PathLike[str], paths
     ``progress(bytes done, bytes of all sources, report so far)`` is called after every record.
     """
     options = options or ImportOptions()
-    if options.filters.url_pattern:
+    for option, pattern in (("--url-pattern", options.filters.url_pattern), ("--article-pattern", options.article_pattern)):
         try:
-            re.compile(options.filters.url_pattern)
+            re.compile(pattern or "")
         except re.error as exc:
-            raise ImportFailed(f"--url-pattern {options.filters.url_pattern!r}: {exc}") from exc
+            raise ImportFailed(f"{option} {pattern!r}: {exc}") from exc
     sources = collect_sources(paths)
     warc_dir = Path(warc_dir)
     warc_dir.mkdir(parents=True, exist_ok=True)
