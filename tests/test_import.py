@@ -145,7 +145,8 @@ def test_filters(wget_warc: Path, demo_sites: DemoServer, home: tuple[ArchiveInd
 def test_article_pattern(wget_warc: Path, demo_sites: DemoServer, home: tuple[ArchiveIndex, Path]) -> None:
     index, warc_dir = home
     url, _ = story_words(demo_sites)
-    report = import_archives(index, warc_dir, [wget_warc], ImportOptions(workers=0, article_pattern=r"/welt/[^/]+/\d+$"))
+    only_stories = ImportOptions(workers=0, article_pattern=r"^https?://[^/]+/welt/[^/]+/\d+$")
+    report = import_archives(index, warc_dir, [wget_warc], only_stories)
     assert report.captures == record_types(wget_warc)["response"]
     assert {a.url for a in index.articles(status=None)} == {url}  # section pages and the imprint: captures only
 
