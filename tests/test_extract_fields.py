@@ -159,7 +159,7 @@ def test_hidden_teaser_outside_the_article_goes():
 
 def test_utility_variant_prefix_is_not_a_name_token():
     assert chrome.name_tokens("print:max-w-none md:text-lg") == ["max", "w", "none", "text", "lg"]
-    assert chrome.is_chrome_name("print-only") and not chrome.is_chrome_name("print:max-w-none")
+    assert chrome.is_chrome_name("md:newsletter-box") and not chrome.is_chrome_name("print:max-w-none")
 
 
 def test_byline_by_class_when_nothing_is_marked_up():
@@ -191,3 +191,11 @@ def test_markdown_of_a_restored_subheading():
     rendered = {norm(PARAS[0]): PARAS[0], norm("- erster Punkt"): "- erster Punkt", norm("- zweiter Punkt"): "- zweiter Punkt"}
     md = to_markdown(lines, rendered, {norm("Kritik der Opposition")})
     assert md == f"{PARAS[0]}\n\n## Kritik der Opposition\n\n- erster Punkt\n- zweiter Punkt\n\n{PARAS[1]}"
+
+
+def test_subheading_among_the_main_paragraphs_survives_its_class():
+    body = (f"<article><h1>Bahn baut aus</h1><div class='body'><p>{PARAS[0]}</p><p>{PARAS[1]}</p>"
+            f"<h2 class='subheadline'>Kritik der Opposition</h2><p>{PARAS[2]}</p><p>{PARAS[3]}</p></div>"
+            "<h2 class='subheadline'>Alle Meldungen aus Wien</h2></article>")
+    got = extract(page(body), "https://testbote.example/bahn")
+    assert "Kritik der Opposition" in got.text.splitlines()

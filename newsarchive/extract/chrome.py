@@ -29,7 +29,7 @@ newsletter newsletters subscribe subscription subscriptions signup promo promos 
 related teaser teasers share sharing shares social socials sociallinks comment comments disqus
 netiquette audioplayer podcast tags tag tagcloud taglist keywords breadcrumb breadcrumbs recommended
 recommendations outbrain taboola trending mostread popular readmore morestories morenews moreon
-scrim modal overlay popup cookie consent notification reprint reprints print sidebar rail
+scrim modal overlay popup cookie consent notification reprint reprints sidebar rail
 caption captions figcaption credit credits photocredit copyright byline author authors bio
 advert advertisement ad ads sponsored sponsor cta donate disclosure latest similar
 dek deck subline standfirst strapline subheadline kicker dateline timestamp abo src
@@ -45,9 +45,9 @@ SENTENCE_MAX_LINK_SHARE = 0.5  # ... and at most this share of them in links
 MAIN_TEXT_SHARE = 0.5  # an element whose words are at least this much main-text paragraphs is article, not chrome
 CHROME_ROLES = frozenset({"complementary", "navigation", "banner", "contentinfo", "dialog", "alertdialog"})
 KEEP_TAGS = frozenset({"html", "body", "main", "article"})
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_SPLIT = re.compile(r"[^a-z0-9]+")
-_VARIANT = re.compile(r"(?<!\S)[\w\[\]-]+:(?=\S)")  # Tailwind-style variants: "print:max-w-none" -> "max-w-none"
+SUBHEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
+_TOKEN = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")  # words of a class name, camelCase split
+_TAXONOMY_HEADS = frozenset("tag category categories post format status type section topic".split())
 _BLOCKS = XPath("//p | //div[text()[normalize-space()]]")  # paragraphs, and divs with bare text of their own
 _CANDIDATES = XPath("//*[@class or @id or @aria-label or @role or @hidden or @style or @aria-hidden]"
                     " | //aside | //nav | //figcaption | //ul | //ol | //p[.//a]")
@@ -58,22 +58,18 @@ def name_tokens(value: str) -> list[str]:
 
     A utility-class variant prefix (``print:``, ``md:``, ``hover:``) is not a token of the name.
     """
-    return [t for t in _SPLIT.split(_CAMEL.sub(" ", _VARIANT.sub("", value)).lower()) if t]
+    return [t.lower() for cls in value.split() for t in _TOKEN.findall(cls.rpartition(":")[2])]
 
 
-_TAXONOMY = re.compile(r"(?<![\w-])(tag|category|categories|post|format|status|type|section|topic)-[\w-]+", re.I)
+def _taxonomy(cls: str) -> bool:
+    """A WordPress-style post class ("tag-deals", "category-news"): it names the post, not furniture."""
+    head, dash, _rest = cls.partition("-")
+    return bool(dash) and head.lower() in _TAXONOMY_HEADS
 
 
-# every chrome token, and the first part of every pair, is a substring of a chrome name: a cheap first test
-_PAIR_HEADS = ("read", "most", "more", "audio", "sign", "social", "photo", "tag", "related", "editors", "mehr")
-_MAYBE = re.compile("|".join(sorted((re.escape(t) for t in {*CHROME_TOKENS, *_PAIR_HEADS}), key=len, reverse=True)))
-
-
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)
 def is_chrome_name(value: str) -> bool:
-    if not _MAYBE.search(value.lower()):
-        return False
-    toks = name_tokens(_TAXONOMY.sub(" ", value))  # WordPress-style "tag-deals category-news" name the post
+    toks = name_tokens(" ".join(cls for cls in value.split() if not _taxonomy(cls)))
     if any(t in CHROME_TOKENS for t in toks):
         return True
     return any(a + b in CHROME_PAIRS for a, b in zip(toks, toks[1:], strict=False))
@@ -146,6 +142,7 @@ class Paragraphs:
         self.anchor = max(own, key=own.__getitem__) if own else None
         main = max(by_shape, key=by_shape.__getitem__) if by_shape else None
         self.main = {p: n for p, n in self.words.items() if main is not None and sentence.get(p) == main}
+        self.holders = {p.getparent() if p.tag == "p" else p for p in self.main}  # containers of the main text
 
     def inside(self, el: HtmlElement) -> int:
         """Paragraph words inside ``el`` (itself included)."""
@@ -179,6 +176,8 @@ def find_chrome(root: HtmlElement, *, guard_share: float = GUARD_SHARE,
             continue
         if not (_hidden(el) or _named_chrome(el) or (el.tag in ("p", "ul", "ol") and _link_teaser(el))):
             continue
+        if el.tag in SUBHEADINGS and el.getparent() in paras.holders and not _hidden(el):
+            continue  # a subheading among the main paragraphs is the article's, whatever its class
         if paras.inside(el) > guard_share * paras.total:
             continue
         main = paras.main_inside(el)
@@ -288,7 +287,13 @@ HEADING_MAX_WORDS = 20
 
 
 def words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
+    """The lower-cased ``\\w+`` words of ``text`` (each line is tokenised by several filters: cached)."""
+    return list(_words(text))
+
+
+@lru_cache(maxsize=8192)
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(text.lower()))
 
 
 def _heading_like(line: str, candidates: Sequence[str]) -> bool:
