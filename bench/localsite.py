@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
-def serve(site: dict[str, bytes]) -> ThreadingHTTPServer:
+def serve(site: dict[str, bytes], log: Counter[str] | None = None) -> ThreadingHTTPServer:
+    """Serve ``site`` until ``shutdown()``; with ``log``, count the GETs of each path there."""
+    lock = threading.Lock()
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:  # noqa: N802
+            if log is not None:
+                with lock:
+                    log[self.path] += 1
             body = site.get(self.path)
             self.send_response(200 if body is not None else 404)
             self.send_header("Content-Type", "text/plain" if self.path.endswith(".txt") else "text/html; charset=utf-8")
@@ -23,6 +30,12 @@ def serve(site: dict[str, bytes]) -> ThreadingHTTPServer:
 
     class Server(ThreadingHTTPServer):
         request_queue_size = 128  # listen backlog: up to 4 workers x 32 connections
+
+        def handle_error(self, request: object, client_address: object) -> None:
+            import sys
+
+            if not isinstance(sys.exc_info()[1], ConnectionError):  # a killed crawler drops its connections
+                super().handle_error(request, client_address)  # type: ignore[arg-type]
 
     server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True

@@ -148,6 +148,7 @@ class CaptureMiddleware:
         revisit = self.revisit_for(request, response)
         with session.lock:
             written = session.writer.write_exchange(exchange, revisit=revisit)
+        session.crash_point("captured")
         if revisit is not None:
             request.meta[META_UNCHANGED] = True
             self.stats.inc_value(f"newsarchive/revisits/{'not_modified' if response.status == 304 else 'identical'}")

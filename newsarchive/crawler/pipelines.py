@@ -86,6 +86,7 @@ class ExtractionPipeline:
         if self.executor is None:
             self.open_spider()
         assert self.executor is not None
+        ArchiveSession.of(self.crawler).crash_point("extracting")
         try:
             future = self.executor.submit(extract, item.html, item.url, self.options, self.templates.get(item.site))
             return await asyncio.wrap_future(future)
@@ -146,6 +147,7 @@ class IndexPipeline:
             _ref, meta_id = self.session.writer.write_metadata(
                 item.url, item.capture.record_id, {**result.as_record(), "newsarchive_site": item.site},
                 moment=item.capture.fetched_at)
+        self.session.crash_point("extracted")
         row = article_row(result, ArticleSource(item.capture.capture_id or 0, item.url, item.site,
                                                 item.capture.fetched_at), meta_id)
         self.session.add_row(PendingArticle(row, item.capture.row))  # after its capture, in the same or a later batch

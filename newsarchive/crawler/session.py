@@ -7,6 +7,8 @@ are opened when the spider opens and closed when it closes (WARC renamed from ``
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -70,6 +72,8 @@ class ArchiveSession:
                                 interval=settings.getfloat("NEWSARCHIVE_INDEX_FLUSH_INTERVAL", 0.5),
                                 on_error=self._row_failed)
         self.archived = ArchivedKeys()  # loaded when the spider opens
+        self._kill_at = _kill_point(settings.get("NEWSARCHIVE_TEST_KILL_AT") or "")
+        self._kill_count = 0
         self.fetched_now: set[str] = set()  # URL keys of full 200 responses archived in this crawl
         self.orphans: list[Capture] = []  # archived article pages whose extraction a killed crawl left undone
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -84,6 +88,20 @@ class ArchiveSession:
             session = cls(crawler)
             setattr(crawler, _ATTR, session)
         return session
+
+    def crash_point(self, name: str) -> None:
+        """Fault injection for the crash tests (``NEWSARCHIVE_TEST_KILL_AT=point:N``): SIGKILL this process the
+        N-th time the crawl passes ``point`` (``captured``: a response is in the WARC, its index row not yet
+        queued; ``extracting``: a page's capture row is committed and its extraction started; ``extracted``:
+        the metadata record is in the WARC, the article row not yet queued). A no-op otherwise."""
+        if self._kill_at is None or self._kill_at[0] != name:
+            return
+        self._kill_count += 1
+        if self._kill_count >= self._kill_at[1]:
+            if name == "extracting":
+                self.flush_index()
+            logger.warning("NEWSARCHIVE_TEST_KILL_AT=%s:%d reached: SIGKILL", name, self._kill_at[1])
+            os.kill(os.getpid(), signal.SIGKILL)
 
     def _row_failed(self, reason: str) -> None:
         self.crawler.stats.inc_value("newsarchive/index/failed_rows")
@@ -129,6 +147,15 @@ class ArchiveSession:
         if self.run_id is not None:
             self.index.finish_run(self.run_id, status=status, stats=_jsonable(stats))
         self.index.close()
+
+
+def _kill_point(spec: str) -> tuple[str, int] | None:
+    if not spec:
+        return None
+    name, _, count = spec.partition(":")
+    if name not in ("captured", "extracting", "extracted") or not count.isdigit():
+        raise NotConfigured(f"NEWSARCHIVE_TEST_KILL_AT={spec!r}: expected captured|extracting|extracted:N")
+    return name, int(count)
 
 
 def _domains(spider: Spider) -> list[str] | None:

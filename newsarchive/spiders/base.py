@@ -95,6 +95,7 @@ class BaseNewsSpider(scrapy.Spider):
         self.requested_urls: set[str] = set()
         self.policies = {s.name: RecrawlPolicy.parse(s.recrawl) for s in self.sites}
         self._priors: dict[str, PriorCapture | None] = {}  # recrawl candidates of the page being parsed
+        self._page_keys: dict[str, str] = {}  # URL -> URL key of the links of the page being parsed
         self.run_args = {"sites": [s.name for s in self.sites], "strategies": list(self.strategies),
                          "max_pages": max_pages, "depth": depth}
         if os.environ.get("NEWSARCHIVE_SCHEDULE_RUN_ID"):  # set by `newsarchive schedule` for its crawls
@@ -172,7 +173,7 @@ class BaseNewsSpider(scrapy.Spider):
         """A request for an article URL, unless it is archived and its site's recrawl policy says not yet."""
         if not self.allowed(url, site):
             return None
-        key = url_key(url)
+        key = self._page_keys.get(url) or url_key(url)
         if key in self.seen_keys:  # http/https, www and tracking variants of one article within this crawl
             return None
         self.seen_keys.add(key)
@@ -222,8 +223,9 @@ class BaseNewsSpider(scrapy.Spider):
         archived = self.archive.archived
         policy = self.policies.get(site.name)
         wanted: set[str] = set()
+        self._page_keys = {}
         for url in urls:
-            key = url_key(url)
+            key = self._page_keys[url] = url_key(url)
             if key in self.seen_keys or not archived.archived(key):
                 continue
             if policy is not None and policy.kind == "never" and archived.has_article(key):
