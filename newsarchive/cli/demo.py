@@ -41,6 +41,7 @@ def demo(ctx: click.Context, home: str, serve_only: bool) -> None:
     import shutil
     from pathlib import Path
 
+    from newsarchive.crawler.browser import DEFAULT_EXECUTABLE, browser_executable
     from newsarchive.crawler.sites import load_sites
     from newsarchive.demo.server import serve_demo
     from newsarchive.service.crawl import CrawlOptions, run_crawl
@@ -50,14 +51,16 @@ def demo(ctx: click.Context, home: str, serve_only: bool) -> None:
         if not (root / DEMO_MARKER).exists():
             raise UserError(f"{root} exists and is not a demo archive; choose another --home")
         shutil.rmtree(root)
-    with serve_demo() as server:
+    # with chromium, one outlet's pages are rendered in a browser and it links a page only a browser can read
+    render = ("nx24",) if browser_executable(DEFAULT_EXECUTABLE) else ()
+    with serve_demo(scripted=bool(render)) as server:
         if serve_only:
             _serve_forever(server)
             return
         root.mkdir(parents=True, exist_ok=True)
         (root / DEMO_MARKER).write_text("created by `newsarchive demo`; replaced by the next demo run\n")
         sites_file = root / "demo-sites.toml"
-        sites_file.write_text(server.sites_toml(), encoding="utf-8")
+        sites_file.write_text(server.sites_toml(rendered=render), encoding="utf-8")
         click.echo(f"serving {len(server.sites)} demo sites on 127.0.0.1; crawling them into {root}", err=True)
         archive = resolve_home(str(root), f"sqlite:///{root / 'index.sqlite'}")
         options = CrawlOptions(log_level=log_level(ctx), settings={

@@ -558,13 +558,16 @@ class DemoServer:
         return self._site(outlet).update_story(slug, paragraphs)
 
     def sites_toml(self, *, feeds: bool = True, sitemaps: bool = True, patterns: bool = True,
-                   max_pages: int = 200, depth: int = 2) -> str:
-        """A sites.toml for :func:`newsarchive.crawler.sites.load_sites` naming every running site."""
+                   max_pages: int = 200, depth: int = 2, rendered: Sequence[str] = ()) -> str:
+        """A sites.toml for :func:`newsarchive.crawler.sites.load_sites` naming every running site;
+        the outlets in ``rendered`` get ``render = true`` (pages rendered in a browser)."""
         lines = ["# demo sites (newsarchive.demo.server)", "[defaults]", f"max_pages = {max_pages}",
                  f"depth = {depth}", ""]
         for key, site in self._sites.items():
             urls = site.urls()
             lines += [f"[sites.{key}]", f'start_urls = ["{urls.home}"]']
+            if key in rendered:
+                lines.append("render = true")
             if feeds:
                 lines.append(f'feeds = ["{urls.feed}"]')
             if sitemaps:
