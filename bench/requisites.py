@@ -8,7 +8,11 @@ crawl process (so that its CPU time is all counted), and prints medians over
 --repeat runs: wall seconds, CPU seconds of the crawl process, pages/s (every archived response),
 articles/s, requisites archived, WARC bytes per article, and the ratios of the two modes.
 
-    python bench/requisites.py --pages 300 --repeat 3
+    python bench/requisites.py --pages 300 --repeat 3 [--render]
+
+``--render`` adds a crawl with ``render = true`` (pages in headless Chromium, every response the browser
+loads archived). CPU is that of the crawl process and of the child processes it reaped (Playwright's
+driver, and Chromium through it).
 """
 
 from __future__ import annotations
@@ -89,9 +93,14 @@ def serve(site: Site) -> ThreadingHTTPServer:
     return server
 
 
-def crawl_once(url: str, pages: int, requisites: bool) -> dict[str, float]:
+def crawl_once(url: str, pages: int, requisites: bool, render: bool = False) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as home:
-        cmd = [sys.executable, "-m", "newsarchive", "crawl", url, "--home", home, "--depth", "2",
+        target = [url]
+        if render:  # render is a per-site setting: a sites.toml naming the site
+            sites = Path(home) / "sites.toml"
+            sites.write_text(f'[sites.bench]\nstart_urls = ["{url}"]\nrender = true\n', encoding="utf-8")
+            target = ["--sites", str(sites)]
+        cmd = [sys.executable, "-m", "newsarchive", "crawl", *target, "--home", home, "--depth", "2",
                "--max-pages", str(pages + 100), "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
                "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "NEWSARCHIVE_EXTRACTION_WORKERS=0",
                "-s", "NEWSARCHIVE_PROGRESS_ENABLED=False", "-s", f"NEWSARCHIVE_REQUISITES_ENABLED={requisites}"]
@@ -128,18 +137,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--render", action="store_true",
+                        help="also crawl with render = true (headless Chromium; needs Debian's chromium)")
     args = parser.parse_args()
     site: Site = {}
     server = serve(site)
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     site.update(make_site(args.pages, url.rstrip("/")))
     print(f"local site: {args.pages} articles at {url}; {args.repeat} runs per mode, medians "
-          "(wall time incl. start-up; CPU: the crawl process, extraction included)")
+          "(wall time incl. start-up; CPU: the crawl process, extraction included, and the processes it reaped)")
     print(f"{'requisites':<12}{'pages':>7}{'articles':>9}{'requisites':>11}{'seconds':>9}{'cpu s':>8}"
           f"{'pages/s':>9}{'articles/s':>11}{'cpu ms/article':>15}{'WARC KB/article':>16}")
     medians: dict[str, dict[str, float]] = {}
-    for label, on in (("off", False), ("on", True)):
-        runs = [crawl_once(url, args.pages, on) for _ in range(args.repeat)]
+    modes = [("off", False, False), ("on", True, False)] + ([("rendered", True, True)] if args.render else [])
+    for label, on, render in modes:
+        runs = [crawl_once(url, args.pages, on, render) for _ in range(args.repeat)]
         m = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
         medians[label] = m
         print(f"{label:<12}{m['pages']:>7.0f}{m['articles']:>9.0f}{m['requisites']:>11.0f}{m['seconds']:>9.2f}"
@@ -149,6 +161,12 @@ def main() -> None:
     print(f"on/off: articles/s x{(on_['articles'] / on_['seconds']) / (off['articles'] / off['seconds']):.2f}, "
           f"CPU per article x{(on_['cpu'] / on_['articles']) / (off['cpu'] / off['articles']):.2f}, "
           f"WARC bytes per article x{(on_['warc_bytes'] / on_['articles']) / (off['warc_bytes'] / off['articles']):.2f}")
+    if "rendered" in medians:
+        r = medians["rendered"]
+        print(f"rendered/off: articles/s x{(r['articles'] / r['seconds']) / (off['articles'] / off['seconds']):.2f}, "
+              f"CPU per article (crawl process, Playwright driver and Chromium) "
+              f"x{(r['cpu'] / r['articles']) / (off['cpu'] / off['articles']):.2f}, "
+              f"WARC bytes per article x{(r['warc_bytes'] / r['articles']) / (off['warc_bytes'] / off['articles']):.2f}")
     server.shutdown()
 
 
