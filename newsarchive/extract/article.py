@@ -67,7 +67,7 @@ _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b
 @dataclass(frozen=True)
 class ExtractOptions:
     min_words: int = MIN_WORDS
-    favor_precision: bool = False
+    favor_precision: bool = True  # trafilatura's precision mode: measured on the tuning half of the site split (bench)
     include_tables: bool = True
     chrome_filters: bool = True  # generic DOM and line filters (off: plain trafilatura)
     fallback_min_words: int = FALLBACK_MIN_WORDS
