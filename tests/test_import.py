@@ -448,3 +448,23 @@ def test_killed_import_resumes(demo_sites: DemoServer, tmp_path: Path) -> None:
     assert not list((home / "warcs").glob("*.open"))  # the killed run's metadata WARC was closed
     assert verify_archive(index, home / "warcs").problems == []
     index.close()
+
+
+def test_export_with_warc_of_a_plain_imported_file(wget_warc: Path, tmp_path: Path,
+                                                   home: tuple[ArchiveIndex, Path]) -> None:
+    """A whole-file gzip WARC is kept decompressed: export --with-warc gives its records gzip members."""
+    from newsarchive.archive.export import ExportOptions, export_dataset
+
+    index, warc_dir = home
+    whole = tmp_path / "whole.warc.gz"
+    whole.write_bytes(gzip.compress(gzip.decompress(wget_warc.read_bytes())))
+    report = import_archives(index, warc_dir, [whole], ImportOptions(workers=0))
+    result = export_dataset(index, tmp_path / "export", ExportOptions(with_warc=True, progress=False),
+                            warc_dir=warc_dir)
+    assert result.rows == report.articles_ok > 0
+    (name,) = result.warc_files
+    items = list(scan(tmp_path / "export" / name))
+    assert not [i for i in items if not isinstance(i, tuple)]  # every record whole, none damaged
+    types = [i[1].rec_type for i in items if isinstance(i, tuple)]
+    assert types.count("response") == result.rows and types.count("request") == result.rows
+    assert types.count("metadata") == result.rows  # the import's metadata records travel with them

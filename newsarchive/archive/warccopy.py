@@ -10,6 +10,7 @@ the archive's files once (an id -> location table kept for the run).
 
 from __future__ import annotations
 
+import gzip
 import logging
 import os
 import socket
@@ -81,13 +82,18 @@ class WarcCopier:
     def _copy(self, ref: WarcRef) -> None:
         fh = self._source(ref.path)
         fh.seek(ref.offset)
-        left = ref.length
+        left, plain = ref.length, bytearray()
         while left:
             chunk = fh.read(min(CHUNK, left))
             if not chunk:
                 raise WarcReadError(self.warc_dir / ref.path, ref.offset, f"truncated: {left} bytes missing")
-            self._out.write(chunk)
+            if plain or (left == ref.length and chunk[:2] != b"\x1f\x8b"):  # an uncompressed (imported) record
+                plain += chunk
+            else:
+                self._out.write(chunk)
             left -= len(chunk)
+        if plain:
+            self._out.write(gzip.compress(bytes(plain)))  # its own gzip member, as the output's other records
         self.records += 1
 
     def _record_at(self, name: str, offset: int) -> tuple[str, WarcRef] | None:
@@ -111,8 +117,8 @@ class WarcCopier:
         if not path.exists():
             path = self.warc_dir / (name + OPEN_SUFFIX)
         for ref, stored in iter_records(path):
-            if stored.rec_type in ("request", "metadata"):
-                self._located[stored.warc_header("WARC-Record-ID") or ""] = ref
+            if stored.rec_type in ("request", "metadata"):  # named as the index names it (imported/... too)
+                self._located[stored.warc_header("WARC-Record-ID") or ""] = WarcRef(name, ref.offset, ref.length)
 
     def _archive_files(self) -> list[str]:
         names = (p.name for p in self.warc_dir.iterdir() if p.name.endswith((WARC_SUFFIX, WARC_SUFFIX + OPEN_SUFFIX)))
