@@ -468,3 +468,33 @@ def test_export_with_warc_of_a_plain_imported_file(wget_warc: Path, tmp_path: Pa
     types = [i[1].rec_type for i in items if isinstance(i, tuple)]
     assert types.count("response") == result.rows and types.count("request") == result.rows
     assert types.count("metadata") == result.rows  # the import's metadata records travel with them
+
+
+def test_versions_and_a_revisit_pointing_at_another_file(tmp_path: Path, home: tuple[ArchiveIndex, Path]) -> None:
+    index, warc_dir = home
+    url = "https://news.example/harbour"
+    (tmp_path / "in").mkdir()
+    with open(tmp_path / "in" / "a.warc.gz", "wb") as fh:
+        first = WARCWriter(fh, gzip=True).create_warc_record(
+            url, "response", payload=io.BytesIO(PAGE), http_headers=_http("200 OK", [("Content-Type", "text/html")]))
+        WARCWriter(fh, gzip=True).write_record(first)
+    changed = PAGE.replace(b"first ferries", b"first two ferries")
+    with open(tmp_path / "in" / "b.warc.gz", "wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        revisit = writer.create_revisit_record(url, first.rec_headers.get_header("WARC-Payload-Digest"), url,
+                                               first.rec_headers.get_header("WARC-Date"),
+                                               http_headers=_http("200 OK", [("Content-Type", "text/html")]))
+        revisit.rec_headers.add_header("WARC-Refers-To", first.rec_headers.get_header("WARC-Record-ID"))
+        writer.write_record(revisit)
+        writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(changed),
+                                                      http_headers=_http("200 OK", [("Content-Type", "text/html")])))
+    report = import_archives(index, warc_dir, [tmp_path / "in"], ImportOptions(workers=0))
+    assert report.captures == 3 and report.articles_ok == 2
+    versions = index.article_versions(url)
+    assert [("two ferries" in v.text) for v in versions] == [False, True]  # a changed page is a new version
+    lookup = ArchiveLookup(index, warc_dir)
+    with index.sessions() as s:
+        revisit_row = s.scalars(select(Capture).where(Capture.record_type == "revisit")).one()
+    original = lookup.original(revisit_row)  # resolved into the other file
+    assert original.warc_file.endswith("-a.warc.gz") and revisit_row.warc_file.endswith("-b.warc.gz")
+    assert b"first ferries" in lookup.read(original).payload
