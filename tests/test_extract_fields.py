@@ -199,3 +199,22 @@ def test_subheading_among_the_main_paragraphs_survives_its_class():
             "<h2 class='subheadline'>Alle Meldungen aus Wien</h2></article>")
     got = extract(page(body), "https://testbote.example/bahn")
     assert "Kritik der Opposition" in got.text.splitlines()
+
+
+def test_precision_pass_far_below_the_main_paragraphs_is_redone_without_precision(monkeypatch):
+    import newsarchive.extract.article as module
+
+    real = module._trafilatura_body
+    modes = []
+
+    def shy_precision(tree, url, options):
+        modes.append(options.favor_precision)
+        text, rendered = real(tree, url, options)
+        return (text.splitlines()[0], rendered) if options.favor_precision else (text, rendered)
+
+    monkeypatch.setattr(module, "_trafilatura_body", shy_precision)
+    paras = "".join(f"<p>{p}</p>" for p in PARAS * 3)  # enough main-text words for the check
+    got = extract(page(f"<article><h1>Bahn baut aus</h1><div class='body'>{paras}</div></article>"),
+                  "https://testbote.example/bahn")
+    assert modes == [True, False] and got.extra["method"] == "cleaned-recall"
+    assert all(norm(p) in norm(got.text) for p in PARAS)

@@ -60,6 +60,8 @@ BINARY_CONTROL_SHARE = 0.02  # more control bytes than this in the first 4 KiB: 
 MIN_YEAR = 1990  # dates before this are placeholders ("0001-01-01"), not publication dates
 FALLBACK_MIN_WORDS = 60  # below this many words after cleaning, try the uncleaned page and readability
 FALLBACK_GAIN = 1.5
+RECALL_CHECK_SHARE = 0.3  # precision output below this share of the main paragraphs' words: extract again ...
+RECALL_CHECK_MIN_WORDS = 100  # ... when those paragraphs hold at least this many words
 LANGID_CHARS = 800  # language id reads this much of the text (its cost grows with the length)
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"RIFF", b"\x00\x00", b"\xff\xfe\x00", b"OggS")
 
@@ -258,7 +260,7 @@ def body_text(tree: HtmlElement, url: str, options: ExtractOptions, meta: PageMe
         lines = [ln for ln in text.splitlines() if chrome.words(ln)]
         return text, to_markdown(lines, rendered, set()), {"method": "trafilatura"}
     pristine = deepcopy(tree) if source is None else None
-    removed = chrome.clean_tree(tree)
+    removed, main_words = chrome.clean(tree)
     headings = chrome.heading_contexts(tree)
     precise = _trafilatura_text(deepcopy(tree), url, replace(options, favor_precision=True)) \
         if options.merge_passes else None
@@ -268,6 +270,19 @@ def body_text(tree: HtmlElement, url: str, options: ExtractOptions, meta: PageMe
     before = {_line_key(ln) for ln in text.splitlines()}
     text = _filtered(chrome.insert_headings(text, headings), meta)
     extra: dict[str, Any] = {"method": "cleaned", "chrome_elements": removed}
+    if options.favor_precision and main_words >= RECALL_CHECK_MIN_WORDS \
+            and len(chrome.words(text)) < RECALL_CHECK_SHARE * main_words:
+        # precision mode kept far less than the page's main paragraphs hold: extract again without it
+        again = pristine if pristine is not None else load_html(source)
+        if again is not None:
+            again = deepcopy(again) if again is pristine else again
+            chrome.clean(again)
+            headings = chrome.heading_contexts(again)
+            full, full_rendered = _trafilatura_body(again, url, replace(options, favor_precision=False))
+            full = _filtered(chrome.insert_headings(full, headings), meta)
+            if len(chrome.words(full)) > len(chrome.words(text)):
+                before |= {_line_key(ln) for ln in full.splitlines()}
+                text, rendered, extra["method"] = full, {**rendered, **full_rendered}, "cleaned-recall"
     if len(chrome.words(text)) < options.fallback_min_words:
         untouched = pristine if pristine is not None else load_html(source)
         if untouched is not None:
@@ -277,7 +292,8 @@ def body_text(tree: HtmlElement, url: str, options: ExtractOptions, meta: PageMe
         text = template.filter(text)
         extra["template_lines"] = count - len(text.splitlines())
     lines = text.splitlines()
-    restored = {key for ln in lines if (key := _line_key(ln)) not in before} if extra["method"] == "cleaned" else set()
+    restored = {key for ln in lines if (key := _line_key(ln)) not in before} \
+        if extra["method"].startswith("cleaned") else set()
     return text, to_markdown(lines, rendered, restored), extra
 
 

@@ -192,13 +192,19 @@ def find_chrome(root: HtmlElement, *, guard_share: float = GUARD_SHARE,
 
 def clean_tree(root: HtmlElement, *, guard_share: float = GUARD_SHARE) -> int:
     """Drop furniture from ``root`` in place and join a split article; returns how many elements went."""
+    return clean(root, guard_share=guard_share)[0]
+
+
+def clean(root: HtmlElement, *, guard_share: float = GUARD_SHARE) -> tuple[int, int]:
+    """:func:`clean_tree`, returning how many elements went and how many words the main-text paragraphs
+    hold (what an extraction of the article should roughly come to)."""
     paras = Paragraphs(root)
     doomed = find_chrome(root, guard_share=guard_share, paragraphs=paras)
     for el in doomed:
         drop(el)
     join_containers(root, anchor=paras.anchor if paras.anchor is not None and paras.anchor.getparent() is not None
                     else None)
-    return len(doomed)
+    return len(doomed), sum(paras.main.values())
 
 
 def _own_paragraph_words(el: HtmlElement) -> int:
