@@ -43,7 +43,7 @@ from newsarchive.service.scheduler import (
 )
 from tests.pg import pg_unavailable_reason, temp_pg_database
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(900)  # an upper bound for a loaded machine, not an expected duration
 
 FAKE_CRAWLER = textwrap.dedent("""
     import json, os, signal, sys, time, uuid
@@ -146,7 +146,8 @@ def site(name: str, host: str = "news.test", schedule: str | None = "1h") -> Sit
     return SiteConfig(name=name, start_urls=(f"http://{host}/{name}/",), schedule=schedule)
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
+def wait_for(predicate: Callable[[], Any], timeout: float = 300.0, what: str = "condition") -> Any:
+    """Poll ``predicate`` until it holds; ``timeout`` is a generous bound for a loaded machine."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -215,8 +216,8 @@ def test_interval_runs_repeat_without_overlap_and_are_recorded(bench: Bench) -> 
     scheduler = bench.scheduler([site("a", schedule="1s")])
     scheduler.start()
     try:
-        wait_for(lambda: len([r for r in schedule_rows(bench.index_url) if r.status == runs.OK]) >= 3, 30,
-                 "three crawls of a")
+        wait_for(lambda: len([r for r in schedule_rows(bench.index_url) if r.status == runs.OK]) >= 3,
+                 what="three crawls of a")
     finally:
         scheduler.stop()
     spans = bench.spans("a")
@@ -240,7 +241,7 @@ def test_sites_sharing_a_host_never_overlap_other_hosts_do(bench: Bench) -> None
                                 max_concurrent=3)
     scheduler.start()
     try:
-        wait_for(lambda: all(bench.spans(n) for n in "abc"), 30, "one crawl of each site")
+        wait_for(lambda: all(bench.spans(n) for n in "abc"), what="one crawl of each site")
     finally:
         scheduler.stop()
     (a,), (b,), (c,) = bench.spans("a"), bench.spans("b"), bench.spans("c")
@@ -253,7 +254,7 @@ def test_max_concurrent_caps_crawls_across_hosts(bench: Bench) -> None:
     scheduler = bench.scheduler([site("a", "a.test"), site("b", "b.test"), site("c", "c.test")], max_concurrent=1)
     scheduler.start()
     try:
-        wait_for(lambda: all(bench.spans(n) for n in "abc"), 30, "one crawl of each site")
+        wait_for(lambda: all(bench.spans(n) for n in "abc"), what="one crawl of each site")
     finally:
         scheduler.stop()
     spans = [bench.spans(n)[0] for n in "abc"]
@@ -265,19 +266,20 @@ def test_restart_keeps_persisted_next_run_time(any_db_bench: Bench) -> None:
     first = bench.scheduler([site("a", schedule="4s")])
     first.start()
     try:
-        wait_for(lambda: [r for r in schedule_rows(bench.index_url) if r.status == runs.OK], 20, "first run")
+        (done,) = wait_for(lambda: [r for r in schedule_rows(bench.index_url) if r.status == runs.OK],
+                           what="first run")
         (plan,) = first.plans()
     finally:
         first.stop()
     persisted = plan.next_run_time
-    assert persisted is not None and persisted > datetime.now(UTC)
+    assert persisted is not None and persisted > done.started_at  # the next run, not the one done
 
     second = bench.scheduler([site("a", schedule="4s")])
     (plan2,) = second.start()
     try:
         assert abs((plan2.next_run_time - persisted).total_seconds()) < 0.001  # type: ignore[operator]
-        wait_for(lambda: len([r for r in schedule_rows(bench.index_url) if r.status == runs.OK]) >= 2, 20,
-                 "the second run, after the restart")
+        wait_for(lambda: len([r for r in schedule_rows(bench.index_url) if r.status == runs.OK]) >= 2,
+                 what="the second run, after the restart")
     finally:
         second.stop()
     rows = schedule_rows(bench.index_url)
@@ -346,13 +348,11 @@ def test_stop_interrupts_running_crawl_and_records_it(bench: Bench) -> None:
     bench.config = {"sleep": {"a": 60}}
     scheduler = bench.scheduler([site("a")], stop_timeout=20)
     scheduler.start()
-    wait_for(lambda: bench.events("start", "a"), 20, "the crawl to start")
-    wait_for(lambda: schedule_rows(bench.index_url)[0].pid, 20, "the pid to be recorded")
-    began = time.monotonic()
+    wait_for(lambda: bench.events("start", "a"), what="the crawl to start")
+    wait_for(lambda: schedule_rows(bench.index_url)[0].pid, what="the pid to be recorded")
     scheduler.stop()
-    assert time.monotonic() - began < 10
     (end,) = bench.events("end", "a")
-    assert end["interrupted"] is True  # got SIGINT and closed cleanly
+    assert end["interrupted"] is True  # got SIGINT and closed cleanly, long before its 60 s were up
     (row,) = schedule_rows(bench.index_url)
     assert row.status == runs.STOPPED and row.finished_at is not None and row.crawl_run_id is not None
     (record,) = runs.run_history(bench.index(), site="a")
@@ -363,12 +363,12 @@ def test_stop_kills_a_crawl_that_ignores_sigint(bench: Bench) -> None:
     bench.config = {"sleep": {"a": 60}, "ignore_sigint": True}
     scheduler = bench.scheduler([site("a")], stop_timeout=1)
     scheduler.start()
-    wait_for(lambda: bench.events("start", "a"), 20, "the crawl to start")
-    wait_for(lambda: schedule_rows(bench.index_url)[0].pid, 20, "the pid to be recorded")
+    wait_for(lambda: bench.events("start", "a"), what="the crawl to start")
+    wait_for(lambda: schedule_rows(bench.index_url)[0].pid, what="the pid to be recorded")
     began = time.monotonic()
     scheduler.stop()
-    assert 0.9 < time.monotonic() - began < 10
-    assert bench.events("end", "a") == []
+    assert time.monotonic() - began >= 0.9  # it had its stop timeout to end on SIGINT first
+    assert bench.events("end", "a") == []  # and was killed before its 60 s were up
     (row,) = schedule_rows(bench.index_url)
     assert row.status == runs.KILLED and row.exit_code == -signal.SIGKILL
 
@@ -392,10 +392,10 @@ def test_sigterm_stops_scheduler_and_crawls(bench: Bench) -> None:
                                     url=bench.index_url))
     proc = subprocess.Popen([sys.executable, str(driver)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        wait_for(lambda: bench.events("start", "a"), 30, "the crawl to start")
-        wait_for(lambda: schedule_rows(bench.index_url)[0].pid, 20, "the pid to be recorded")
+        wait_for(lambda: bench.events("start", "a"), what="the crawl to start")
+        wait_for(lambda: schedule_rows(bench.index_url)[0].pid, what="the pid to be recorded")
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
+        out, err = proc.communicate(timeout=300)
     finally:
         proc.kill()
     assert proc.returncode == 0, err.decode()
@@ -563,6 +563,7 @@ def newsarchive(*args: str, **kw: Any) -> subprocess.Popen[bytes]:
                             stderr=subprocess.PIPE, **kw)
 
 
+@pytest.mark.slow
 def test_real_crawls_of_demo_sites_once(tmp_path: Path, demo_sites: Any) -> None:
     sites = tmp_path / "sites.toml"
     sites.write_text(demo_sites.sites_toml(), encoding="utf-8")
@@ -571,7 +572,7 @@ def test_real_crawls_of_demo_sites_once(tmp_path: Path, demo_sites: Any) -> None
     args = ("schedule", "--sites", str(sites), "wien24", "kronenpost", "--once", "--max-concurrent", "2",
             "--home", str(home))
     proc = newsarchive(*args)
-    out, err = proc.communicate(timeout=110)
+    out, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err.decode()[-2000:]
     assert b"wien24: ok (exit 0" in out and b"kronenpost: ok (exit 0" in out
     rows = schedule_rows(url)
@@ -586,28 +587,30 @@ def test_real_crawls_of_demo_sites_once(tmp_path: Path, demo_sites: Any) -> None
         assert row.log_path == str(home.resolve() / "logs" / f"schedule-{row.site}-{row.id}.log")
         assert f"run {row.crawl_run_id}: finished" in Path(row.log_path).read_text()  # the crawl's output
     again = newsarchive(*args)
-    out, err = again.communicate(timeout=60)
+    out, err = again.communicate(timeout=300)
     assert again.returncode == 0 and out == b""  # nothing due: the next runs are an hour away
 
 
+@pytest.mark.slow
 def test_real_crawl_failure_makes_once_exit_non_zero(tmp_path: Path) -> None:
     sites = write_sites(tmp_path / "sites.toml", "http://127.0.0.1:9/", 5)  # discard port: refused
     proc = newsarchive("schedule", "--sites", str(sites), "--once", "--home", str(tmp_path / "home"))
-    out, err = proc.communicate(timeout=110)
+    out, err = proc.communicate(timeout=600)
     assert proc.returncode == 1, (out, err)
     assert b"local: failed" in out and b"1 of 1 crawls did not succeed: local" in err
 
 
+@pytest.mark.slow
 def test_sigterm_closes_the_real_crawl_and_its_warc(tmp_path: Path, local_site: Callable[[int, float], str]) -> None:
     sites = write_sites(tmp_path / "sites.toml", local_site(40, 0.3), 0)
     home = tmp_path / "home"
     url = ArchiveHome.resolve(home).index_url
     proc = newsarchive("schedule", "--sites", str(sites), "--home", str(home), "--stop-timeout", "60")
     try:
-        wait_for(lambda: list(home.glob("warcs/*.open")), 60, "the crawl to open its WARC file")
-        wait_for(lambda: schedule_rows(url) and schedule_rows(url)[0].pid, 20, "the pid to be recorded")
+        wait_for(lambda: list(home.glob("warcs/*.open")), what="the crawl to open its WARC file")
+        wait_for(lambda: schedule_rows(url) and schedule_rows(url)[0].pid, what="the pid to be recorded")
         proc.send_signal(signal.SIGTERM)
-        _out, err = proc.communicate(timeout=90)
+        _out, err = proc.communicate(timeout=300)
     finally:
         proc.kill()
     assert proc.returncode == 0, err.decode()[-2000:]

@@ -12,7 +12,8 @@ index (PostgreSQL). What the workers share lives in Redis under ``<prefix>:crawl
     moves the request from the queue into this hash atomically and removes it once the engine is done
     with it (response archived, callback and item pipelines finished, follow-up requests queued).
 ``alive:<worker>`` (string with a TTL)
-    The worker's heartbeat. A worker whose heartbeat expired is dead (SIGKILL, power loss): any live
+    The worker's heartbeat, renewed by a thread of its own (:class:`Heartbeat`), so that a busy or
+    starved reactor does not look dead. A worker whose heartbeat expired is dead (SIGKILL, power loss): any live
     worker moves its in-flight requests back into the queue (one Lua script, so only once), and they are
     fetched again. A kill therefore costs exactly the killed worker's in-flight requests, fetched twice
     at most (the second response of an unchanged page is stored as an identical-payload revisit).
@@ -43,6 +44,7 @@ import logging
 import re
 import resource
 import socket
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -254,8 +256,17 @@ class RedisCrawlState:
                                         args=[self.worker]))
         return max(n, 0)
 
-    def heartbeat(self) -> None:
-        self.client.set(self.key(f"alive:{self.worker}"), str(time.time()), px=self.ttl_ms)
+    def heartbeat(self) -> bool:
+        """Renew this worker's heartbeat (and membership); False when it had expired meanwhile.
+
+        An expired heartbeat means other workers may have taken this worker for dead and requeued its
+        in-flight requests (they will be fetched twice); it rejoins the crawl's workers either way.
+        """
+        pipe = self.client.pipeline()
+        pipe.set(self.key(f"alive:{self.worker}"), str(time.time()), px=self.ttl_ms, get=True)
+        pipe.sadd(self.key("workers"), self.worker)
+        previous, _ = pipe.execute()
+        return previous is not None
 
     def recover_dead(self) -> int:
         """Move the in-flight requests of workers whose heartbeat expired back into the queue."""
@@ -315,6 +326,54 @@ def max_rss_bytes() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 
+class Heartbeat:
+    """Renews a worker's heartbeat from a thread of its own, not from the reactor.
+
+    A busy or starved reactor (a CPU-heavy page, a loaded machine) must not make a live worker look dead:
+    its requests would be requeued and fetched twice. The thread renews the heartbeat every quarter of
+    the TTL while the reactor shows signs of life (:meth:`alive`, called from the scheduler's tick); a
+    reactor silent for ``stall`` seconds (hung) stops the renewal, so its requests go to the others.
+    """
+
+    def __init__(self, state: RedisCrawlState, stall: float):
+        self.state = state
+        self.interval = state.ttl_ms / 4000
+        self.stall = stall
+        self.last_sign = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{state.worker}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def alive(self) -> None:
+        self.last_sign = time.monotonic()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        stalled = False
+        while not self._stop.wait(self.interval):
+            silent = time.monotonic() - self.last_sign
+            if silent > self.stall:
+                if not stalled:
+                    logger.error("reactor silent for %.0f s: heartbeat stopped, so other workers take over "
+                                 "this worker's requests", silent)
+                stalled = True
+                continue
+            stalled = False
+            try:
+                if not self.state.heartbeat():
+                    logger.warning("worker %s: heartbeat had expired; other workers may have requeued its "
+                                   "in-flight requests", self.state.worker)
+                    self.state.stats.inc_value("newsarchive/distributed/heartbeat_lapsed")
+            except redis.RedisError as exc:  # the heartbeat may lapse and work be redone
+                logger.warning("Redis error renewing the heartbeat: %s", exc)
+
+
 class RedisScheduler(ScrapyRedisScheduler):
     """scrapy-redis' scheduler with in-flight tracking, heartbeats, recovery and a crawl-wide idle check.
 
@@ -336,6 +395,7 @@ class RedisScheduler(ScrapyRedisScheduler):
         instance.next_recovery = 0.0
         instance.idle = False
         instance.ticker = task.LoopingCall(instance.tick)
+        instance.heart = Heartbeat(instance.state, stall=max(60.0, 6 * instance.state.ttl_ms / 1000))
         crawler.signals.connect(instance.spider_idle, signal=signals.spider_idle)
         return instance
 
@@ -347,6 +407,7 @@ class RedisScheduler(ScrapyRedisScheduler):
     next_recovery: float
     idle: bool
     ticker: task.LoopingCall
+    heart: Heartbeat
 
     def open(self, spider: Spider) -> Any:
         if not hasattr(self._engine_slot(), "inprogress"):  # checked against Scrapy 2.13-2.19
@@ -354,6 +415,7 @@ class RedisScheduler(ScrapyRedisScheduler):
                                "this Scrapy version does not have it, so in-flight requests cannot be tracked")
         result = super().open(spider)
         self.state.register()
+        self.heart.start()
         self.ticker.start(self.TICK, now=False)
         logger.info("worker %s joined crawl %s (%d requests queued)", self.state.worker, self.state.base,
                     len(self.queue))
@@ -381,8 +443,8 @@ class RedisScheduler(ScrapyRedisScheduler):
         return True
 
     def tick(self) -> None:
+        self.heart.alive()
         try:
-            self.state.heartbeat()
             self.ack_finished()
             self.stats.set_value("newsarchive/worker/max_rss", max_rss_bytes())
             self.poke_if_idle()
@@ -425,6 +487,7 @@ class RedisScheduler(ScrapyRedisScheduler):
     def close(self, reason: str) -> None:
         if self.ticker.running:
             self.ticker.stop()
+        self.heart.stop()  # before leaving: a late heartbeat would register this worker again
         self.stats.set_value("newsarchive/worker/max_rss", max_rss_bytes())
         self.stats.set_value("newsarchive/worker/id", self.state.worker)
         self.ack_finished()
