@@ -82,7 +82,10 @@ def serve(site: Site) -> ThreadingHTTPServer:
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):  # a browser dropped a request it no longer needs
+                self.close_connection = True
 
         def log_message(self, *args: object) -> None:
             pass

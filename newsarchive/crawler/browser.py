@@ -185,6 +185,9 @@ class BrowserMiddleware:
         if document is not None:
             request.meta[META_CAPTURE] = document
             self.write_dom(response, document)
+        else:  # the browser reported no response for the page itself: nothing to extract from
+            self.stats.inc_value("newsarchive/render/no_document")
+            logger.warning("rendered %s, but the browser reported no response for the page itself", request.url)
         self.stats.inc_value("newsarchive/render/pages")
         return response
 
