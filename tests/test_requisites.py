@@ -248,3 +248,13 @@ def test_requisite_requests_survive_disk_and_redis_queues(tmp_path: Path) -> Non
     assert data["callback"] == "parse_requisite" and data["errback"] == "requisite_failed"
     again = request_from_dict(data, spider=crawler.spider)
     assert again.url == request.url and again.callback == crawler.spider.parse_requisite
+
+
+def test_section_pages_too_when_configured(tmp_path: Path) -> None:
+    site = SiteConfig("news", start_urls=("http://news.test/",))
+    middleware, _ = _middleware(tmp_path, [site], NEWSARCHIVE_REQUISITES_KINDS="article,section")
+    urls = _urls(middleware.process_spider_output(_page("http://news.test/s/", "<img src='/s.png'>", "news",
+                                                        kind="section"), []))
+    assert urls == ["http://news.test/s.png", "http://news.test/favicon.ico"]
+    assert _urls(middleware.process_spider_output(_page("http://news.test/feed", "<img src='/f.png'>", "news",
+                                                        kind="feed"), [])) == []
