@@ -1,17 +1,22 @@
 """Generic chrome filters: page furniture that trafilatura leaves inside the article container.
 
-Two stages, both site-agnostic (no rule names a site, a page or a URL):
+Two stages, both site-agnostic (no rule names a site, a page, a URL or one site's wording):
 
 - :func:`clean_tree` works on the parsed DOM before extraction. It drops elements whose class, id,
   aria-label or role name them as furniture (newsletter, subscribe, promo, paywall, related, teaser,
-  share, social, comments, audio player, tags, captions and credits, hidden dialogs), paragraphs that are
-  one link (teasers), and lists whose items are links (related-story lists). Guards keep the article's text
-  container and its ancestors, and any element holding a large share of the page's paragraph text.
+  share, social, comments, audio player, tags, captions and credits, dialogs), hidden elements, paragraphs
+  that are one link (teasers), and lists whose items are links (related-story lists). Structural guards
+  decide before names: never the article's text container or its ancestors, nor an element holding a large
+  share of the page's paragraph words, nor one made mostly of *main-text* paragraphs (sentence-like, few
+  links, in containers shaped like the one holding most such text: :class:`Paragraphs`), nor a subheading
+  among them. So ``<p class="paywall">`` around every paragraph, a grid named ``sidebar-grid__content`` or a
+  hidden-until-script article body stay. Utility-class variants (``print:max-w-none``) are not names.
   A split article (several containers shaped like the text container) is joined (:func:`join_containers`).
 - :func:`filter_lines` works on the extracted text: it drops a leading headline that repeats one of the
-  page's title forms, lines that are known furniture phrases (in English and German: "Read more:", "Mehr
+  page's title forms, lines that are common furniture phrases (English and German: "Read more:", "Mehr
   zum Thema", "Sign up for our newsletter", netiquette, photo credits, attributions, ...), bare datelines,
-  and a second copy of the body. :func:`merge_passes` combines a precision and a recall extraction.
+  and a second copy of the body. :func:`merge_passes` combines a precision and a recall extraction (off
+  by default: it costs a second trafilatura run).
 """
 
 from __future__ import annotations
