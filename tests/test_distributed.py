@@ -410,3 +410,39 @@ def test_worker_without_redis_is_one_line(tmp_path: Path) -> None:
                                       "--home", str(tmp_path)])
     assert result.exit_code == 2, result.output
     assert result.output.startswith("error: cannot reach Redis at redis://127.0.0.1:1/0")
+
+
+def test_heartbeat_thread_keeps_a_busy_worker_alive_but_not_a_hung_one(redis_prefix: str) -> None:
+    """The heartbeat does not depend on the reactor: a worker busy for longer than its TTL is not taken for dead."""
+    from newsarchive.crawler.frontier import Heartbeat
+
+    a, b = _state(redis_prefix, "node-a", ttl=2.0), _state(redis_prefix, "node-b", ttl=2.0)
+    a.register()
+    b.register()
+    a.client.zadd(a.queue_key, {b"req-1": 0})
+    assert a.pop("t1") == b"req-1"
+    heart = Heartbeat(a, stall=8.0)
+    heart.start()
+    try:
+        began = time.monotonic()
+        while time.monotonic() - began < 3:  # the "reactor" is busy and never ticks, for 1.5 TTLs
+            assert b.recover_dead() == 0
+            time.sleep(0.1)
+        deadline = time.monotonic() + 60  # silent past the stall limit: a hung worker loses its lease
+        while b.recover_dead() == 0:
+            assert time.monotonic() < deadline, "a hung worker's heartbeat never stopped"
+            time.sleep(0.1)
+        assert b.client.zscore(b.queue_key, b"req-1") is not None
+    finally:
+        heart.stop()
+
+
+def test_a_worker_taken_for_dead_rejoins(redis_prefix: str) -> None:
+    a, b = _state(redis_prefix, "node-a"), _state(redis_prefix, "node-b")
+    a.register()
+    b.register()
+    assert a.heartbeat() is True
+    a.client.delete(a.key("alive:node-a"))
+    assert b.recover_dead() == 0 and b"node-a" not in a.client.smembers(a.key("workers"))
+    assert a.heartbeat() is False  # it notices
+    assert b"node-a" in a.client.smembers(a.key("workers"))  # and is counted again (its in-flight hash too)
