@@ -218,3 +218,12 @@ def test_precision_pass_far_below_the_main_paragraphs_is_redone_without_precisio
                   "https://testbote.example/bahn")
     assert modes == [True, False] and got.extra["method"] == "cleaned-recall"
     assert all(norm(p) in norm(got.text) for p in PARAS)
+
+
+def test_text_is_unicode_nfc_like_trafilatura_returns_it():
+    import unicodedata
+
+    decomposed = [unicodedata.normalize("NFD", p) for p in PARAS]
+    got = extract(page("<article>" + "".join(f"<p>{p}</p>" for p in decomposed) + "</article>"),
+                  "https://testbote.example/bahn")
+    assert decomposed[0] != PARAS[0] and PARAS[0] in got.text and PARAS[0] in got.markdown

@@ -36,7 +36,7 @@ from urllib.parse import urljoin, urlsplit
 import trafilatura
 from lxml.etree import XPath
 from lxml.html import HtmlElement
-from trafilatura.utils import load_html
+from trafilatura.utils import load_html, normalize_unicode
 from trafilatura.xml import xmltotxt
 
 from newsarchive.extract import chrome
@@ -210,11 +210,11 @@ def _trafilatura_body(tree: HtmlElement, url: str, options: ExtractOptions) -> t
     if body is None:
         return "", {}
     rendered: dict[str, str] = {}
-    for line in xmltotxt(body, True).splitlines():
+    for line in normalize_unicode(xmltotxt(body, True)).splitlines():
         key = _line_key(line)
         if key and key not in rendered:
             rendered[key] = line.strip()
-    return xmltotxt(body, False), rendered
+    return normalize_unicode(xmltotxt(body, False)), rendered  # NFC, as trafilatura.extract returns it
 
 
 def _line_key(line: str) -> str:
