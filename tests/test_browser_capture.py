@@ -173,3 +173,30 @@ def test_every_network_response_and_the_dom_are_archived(crawls: Any) -> None:
 
 def story_text(server: Any) -> str:
     return str(server.stories(OUTLET)[0].paragraph_texts()[0])
+
+
+@pytest.mark.slow
+def test_reextract_uses_the_rendered_dom(crawls: Any) -> None:
+    """Re-extraction (no network) reads a rendered page's DOM record, not the script-only document."""
+    from newsarchive.archive.lookup import ArchiveLookup
+    from newsarchive.extract.reextract import archived_html
+
+    server, _, rendered = crawls
+    url = server.urls(OUTLET).scripted
+    sentence = server.stories(OUTLET)[0].paragraph_texts()[1][:60]
+    home = ArchiveHome.resolve(rendered)
+    index = ArchiveIndex(home.index_url)
+    lookup = ArchiveLookup(index, home.warc_dir)
+    page = next(c for c in _captures(rendered) if c.url == url and c.kind == "article")
+    plain = next(c for c in _captures(rendered) if c.kind == "article" and c.status == 200 and c.url != url)
+    dom = archived_html(lookup, page)
+    assert "live-body" in dom and "Der Liveblog wird geladen" not in dom, "the DOM after the script ran"
+    assert "Der Liveblog wird geladen" in lookup.read(page).payload.decode("utf-8", "replace") or \
+        page.record_type == "revisit", "while the document itself only has the placeholder"
+    assert "live-data" not in archived_html(lookup, plain) and "<html" in archived_html(lookup, plain).lower()
+    index.close()
+    proc = subprocess.run([sys.executable, "-m", "newsarchive", "reextract", "--home", str(rendered)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    article = _articles(rendered)[url]
+    assert article.status == "ok" and sentence in article.text

@@ -393,6 +393,29 @@ def read_record(directory: str | os.PathLike[str], ref: WarcRef) -> StoredRecord
     raise WarcReadError(path, ref.offset, "no record at offset")
 
 
+def find_conversion(directory: str | os.PathLike[str], ref: WarcRef, record_id: str, *,
+                    max_records: int = 1000) -> StoredRecord | None:
+    """The ``conversion`` record (a rendered DOM, :meth:`WarcWriter.write_conversion`) that refers to the
+    record ``record_id`` at ``ref``: written after it in the same file, before the page's ``metadata``
+    record, so the search stops there (or after ``max_records``). None: the page was not rendered."""
+    path = Path(directory) / ref.path
+    if not path.exists() and (path.parent / (path.name + OPEN_SUFFIX)).exists():
+        path = path.parent / (path.name + OPEN_SUFFIX)
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(ref.offset + ref.length)
+            for seen, record in enumerate(ArchiveIterator(fh)):
+                if seen >= max_records:
+                    break
+                if record.rec_type == "conversion" and record.rec_headers.get_header("WARC-Refers-To") == record_id:
+                    return _stored(record)
+                if record.rec_type == "metadata" and record.rec_headers.get_header("WARC-Concurrent-To") == record_id:
+                    return None  # the extraction's record: a DOM would have come before it
+    except (OSError, ValueError, EOFError) as exc:
+        logger.debug("no conversion record of %s in %s: %s", record_id, path, exc)
+    return None
+
+
 def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[WarcRef, StoredRecord]]:
     """Every record of one file with its offset and length; raises :class:`WarcReadError` where it breaks."""
     path = Path(path)

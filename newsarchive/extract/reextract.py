@@ -21,7 +21,7 @@ from newsarchive.archive.index import ArchiveIndex
 from newsarchive.archive.lookup import ArchiveLookup, NotArchived
 from newsarchive.archive.models import Article, Capture
 from newsarchive.archive.progress import ProgressCallback
-from newsarchive.archive.warc import WarcWriter, WarcWriterOptions, decoded_body
+from newsarchive.archive.warc import WarcWriter, WarcWriterOptions, decoded_body, find_conversion
 from newsarchive.extract.article import EXTRACTOR_VERSION, Extraction, ExtractOptions, extract
 from newsarchive.extract.learning import load as load_template
 from newsarchive.extract.records import ArticleSource, article_row
@@ -54,7 +54,12 @@ class ReextractReport:
 
 
 def archived_html(lookup: ArchiveLookup, capture: Capture) -> str:
-    """The page as the crawl's spider saw it: Content-Encoding undone, charset decoded."""
+    """The page as the crawl's spider saw it: Content-Encoding undone, charset decoded; for a page rendered
+    in a browser (``render = true``), the rendered DOM kept in its ``conversion`` record."""
+    dom = find_conversion(lookup.warc_dir, capture.warc_ref, capture.record_id)
+    if dom is not None:
+        html, _encoding = decode_html(dom.payload, dom.warc_header("Content-Type"))
+        return html
     record = lookup.read(lookup.original(capture))
     html, _encoding = decode_html(decoded_body(record), record.http_header("Content-Type"))
     return html
