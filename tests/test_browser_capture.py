@@ -200,3 +200,32 @@ def test_reextract_uses_the_rendered_dom(crawls: Any) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     article = _articles(rendered)[url]
     assert article.status == "ok" and sentence in article.text
+
+
+@pytest.mark.slow
+def test_rendered_page_replays_with_its_script(crawls: Any) -> None:
+    """The live blog archived by the browser replays in `newsarchive replay`: its script runs (sandboxed) and
+    builds the text again, and nothing is asked of the live site."""
+    from playwright.sync_api import sync_playwright
+
+    from newsarchive.web.replay import ReplayOptions, ReplayServer, timestamp
+
+    server, _, rendered = crawls
+    url = server.urls(OUTLET).scripted
+    sentence = server.stories(OUTLET)[0].paragraph_texts()[1][:60]
+    home = ArchiveHome.resolve(rendered)
+    index = ArchiveIndex(home.index_url)
+    capture = next(c for c in index.captures_of(url) if c.kind == "article")
+    server.clear_requests()
+    with ReplayServer(index, home.warc_dir, ReplayOptions(port=0)) as replay, sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=browser_executable("/usr/bin/chromium"), args=["--no-sandbox"])
+        page = chromium.new_page()
+        requested: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
+        page.goto(f"{replay.url}/web/{timestamp(capture.fetched_at)}mp_/{url}", wait_until="networkidle")
+        text = page.inner_text("#live-body")
+        chromium.close()
+    index.close()
+    assert sentence in text.replace("\n", " ")
+    assert all(u.startswith(replay.url + "/web/") for u in requested), requested
+    assert not any(server.requests.values())
