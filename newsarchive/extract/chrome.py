@@ -181,7 +181,7 @@ def find_chrome(root: HtmlElement, *, guard_share: float = GUARD_SHARE,
             continue
         if not (_hidden(el) or _named_chrome(el) or (el.tag in ("p", "ul", "ol") and _link_teaser(el))):
             continue
-        if el.tag in SUBHEADINGS and el.getparent() in paras.holders and not _hidden(el):
+        if el.tag in SUBHEADINGS and not _hidden(el) and _among_main_text(el, paras):
             continue  # a subheading among the main paragraphs is the article's, whatever its class
         if paras.inside(el) > guard_share * paras.total:
             continue
@@ -193,6 +193,11 @@ def find_chrome(root: HtmlElement, *, guard_share: float = GUARD_SHARE,
         doomed.append(el)
         gone.add(el)
     return doomed
+
+
+def _among_main_text(heading: HtmlElement, paras: Paragraphs) -> bool:
+    """The heading's block (its parent or grandparent) holds main-text paragraphs."""
+    return any(paras.main_inside(block) for block in list(heading.iterancestors())[:2])
 
 
 def clean_tree(root: HtmlElement, *, guard_share: float = GUARD_SHARE) -> int:
