@@ -136,9 +136,12 @@ def byline_credits(tree: HtmlElement) -> list[str]:
 def trafilatura_byline(tree: HtmlElement) -> str | None:
     """trafilatura's byline search (its author XPaths, skipping comment/sidebar areas it discards), run on
     ``tree`` itself: ``trafilatura.metadata.extract_author`` does the same on a copy of the whole page."""
-    from trafilatura.metadata import normalize_authors
-    from trafilatura.utils import trim
-    from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, AUTHOR_XPATHS
+    try:  # trafilatura internals (2.x); without them, no byline search
+        from trafilatura.metadata import normalize_authors
+        from trafilatura.utils import trim
+        from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, AUTHOR_XPATHS
+    except ImportError:  # pragma: no cover - another trafilatura layout
+        return None
 
     discarded = {el for expression in AUTHOR_DISCARD_XPATHS for el in expression(tree)}
     for expression in AUTHOR_XPATHS:
