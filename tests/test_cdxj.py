@@ -111,6 +111,7 @@ def fetch(url: str) -> tuple[int, bytes, dict[str, str]]:
     return status, body, headers
 
 
+@pytest.mark.slow
 def test_pywb_replays_from_our_cdxj(wayback: str) -> None:
     status, body, _ = fetch(f"{wayback}/20240301100000id_/{STORY_URL}")
     assert status == 200 and body.decode("utf-8") == STORY_HTML

@@ -57,6 +57,7 @@ def test_show_unknown_url(tmp_path: Path) -> None:
     assert_one_line_error(run("show", "http://127.0.0.1/none", home=tmp_path), 1, "no archived article")
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_unreachable_url_fails_with_reason(tmp_path: Path) -> None:
     import socket

@@ -22,6 +22,8 @@ from newsarchive.archive.models import Article, Capture, CrawlRun
 from newsarchive.archive.warc import iter_records, read_record
 from newsarchive.demo.content import load_stories
 
+pytestmark = pytest.mark.slow  # whole crawls
+
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "NEWSARCHIVE_EXTRACTION_WORKERS=1"]
 
 

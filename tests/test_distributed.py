@@ -412,6 +412,7 @@ def test_worker_without_redis_is_one_line(tmp_path: Path) -> None:
     assert result.output.startswith("error: cannot reach Redis at redis://127.0.0.1:1/0")
 
 
+@pytest.mark.slow
 def test_heartbeat_thread_keeps_a_busy_worker_alive_but_not_a_hung_one(redis_prefix: str) -> None:
     """The heartbeat does not depend on the reactor: a worker busy for longer than its TTL is not taken for dead."""
     from newsarchive.crawler.frontier import Heartbeat

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from newsarchive.archive.home import ArchiveHome
@@ -16,6 +17,7 @@ from newsarchive.archive.models import Article, CrawlRun, FetchFailure
 from newsarchive.archive.urls import canonicalize
 
 
+@pytest.mark.slow
 def test_hostile_pages_are_logged_counted_skips(tmp_path: Path, demo_server_factory: Any) -> None:
     server = demo_server_factory(hostile=True, outlets=["nx24"], stall_seconds=20, huge_bytes=3_000_000)
     urls = server.urls("nx24")

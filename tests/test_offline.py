@@ -113,6 +113,7 @@ SCRIPT = textwrap.dedent("""
 """).replace("PRIORITY", str(PRIORITY))
 
 
+@pytest.mark.slow
 def test_whole_crawl_offline(archive: BuiltArchive, tmp_path: Path) -> None:
     """A real crawl (subprocess) of hosts that do not exist: robots.txt, redirect and gzip all come from the archive."""
     script, out = tmp_path / "probe.py", tmp_path / "items.json"

@@ -23,6 +23,8 @@ from newsarchive.archive.models import Capture
 from newsarchive.demo.content import load_stories
 from tests.pywb import require_pywb, running_wayback
 
+pytestmark = pytest.mark.slow  # whole crawls and a real replay client
+
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "NEWSARCHIVE_EXTRACTION_WORKERS=1"]
 
 

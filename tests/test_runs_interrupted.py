@@ -84,6 +84,7 @@ def test_a_reused_pid_is_not_the_owner() -> None:
     assert owner_alive(None) is False
 
 
+@pytest.mark.slow
 def test_the_next_crawl_marks_them(tmp_path: Path) -> None:
     home = tmp_path / "home"
     url = f"sqlite:///{home / 'index.sqlite'}"

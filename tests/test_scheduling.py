@@ -211,6 +211,7 @@ def test_host_locks_serialize_shared_hosts_only() -> None:
 
 
 # -- long-running mode --------------------------------------------------------------------------------------
+@pytest.mark.slow  # waits for schedules and fake crawls to run their time
 def test_interval_runs_repeat_without_overlap_and_are_recorded(bench: Bench) -> None:
     bench.config = {"sleep": {"a": 1.6}}
     scheduler = bench.scheduler([site("a", schedule="1s")])
@@ -235,6 +236,7 @@ def test_interval_runs_repeat_without_overlap_and_are_recorded(bench: Bench) -> 
     assert all(argv[-1] == "a" for argv in starts)
 
 
+@pytest.mark.slow  # waits for schedules and fake crawls to run their time
 def test_sites_sharing_a_host_never_overlap_other_hosts_do(bench: Bench) -> None:
     bench.config = {"sleep": {"a": 1.5, "b": 1.5, "c": 1.5}}
     scheduler = bench.scheduler([site("a", "news.test"), site("b", "news.test"), site("c", "other.test")],
@@ -249,6 +251,7 @@ def test_sites_sharing_a_host_never_overlap_other_hosts_do(bench: Bench) -> None
     assert overlap(c, a) or overlap(c, b)  # another host: in parallel
 
 
+@pytest.mark.slow  # waits for schedules and fake crawls to run their time
 def test_max_concurrent_caps_crawls_across_hosts(bench: Bench) -> None:
     bench.config = {"sleep": {"a": 0.8, "b": 0.8, "c": 0.8}}
     scheduler = bench.scheduler([site("a", "a.test"), site("b", "b.test"), site("c", "c.test")], max_concurrent=1)
@@ -261,6 +264,7 @@ def test_max_concurrent_caps_crawls_across_hosts(bench: Bench) -> None:
     assert all(not overlap(x, y) for i, x in enumerate(spans) for y in spans[i + 1:])
 
 
+@pytest.mark.slow  # waits for schedules and fake crawls to run their time
 def test_restart_keeps_persisted_next_run_time(any_db_bench: Bench) -> None:
     bench = any_db_bench
     first = bench.scheduler([site("a", schedule="4s")])
