@@ -540,8 +540,7 @@ def _site_name(ld: dict[str, Any], metas: dict[str, str], url: str) -> str:
 _HOME_LINKS = frozenset({"home", "homepage", "start", "startseite", "inicio", "accueil", "news"})
 
 
-_BREADCRUMB = XPath("//*[contains(translate(@class, 'BREADCUM', 'breadcum'), 'breadcrumb')"
-                    " or contains(translate(@id, 'BREADCUM', 'breadcum'), 'breadcrumb')]")
+_BREADCRUMB = XPath("//*[contains(@class, 'readcrumb') or contains(@id, 'readcrumb')]")  # Breadcrumb, breadcrumb
 
 
 def _breadcrumb_section(tree: HtmlElement) -> str | None:

@@ -183,12 +183,12 @@ def find_chrome(root: HtmlElement, *, guard_share: float = GUARD_SHARE,
             continue
         if el.tag in SUBHEADINGS and not _hidden(el) and _among_main_text(el, paras):
             continue  # a subheading among the main paragraphs is the article's, whatever its class
+        if gone and any(a in gone for a in el.iterancestors()):
+            continue  # inside an element already going
         if paras.inside(el) > guard_share * paras.total:
             continue
         main = paras.main_inside(el)
         if main and main >= MAIN_TEXT_SHARE * max(text_len(el), 1):
-            continue
-        if any(a in gone for a in el.iterancestors()):
             continue
         doomed.append(el)
         gone.add(el)
