@@ -49,9 +49,19 @@ def article(p_attrs: str = "", wrapper: str = "div class='body'") -> str:
     (["The Associated Press"], (), ("AP",)),
     (["Maria Müller (dpa)", "Maria Müller"], ("Maria Müller",), ("dpa",)),
     (["Redaktion", "https://example.com/autor/x", "@handle"], (), ()),
+    (["Vom Max Muster", "Art Edwards says"], ("Max Muster",), ()),
 ])
 def test_split_credits(raw, authors, agencies):
     assert split_credits(raw) == (authors, agencies)
+
+
+def test_role_words_and_the_publication_trail_off_a_name():
+    from lxml.html import fromstring
+
+    from newsarchive.extract.authors import page_credits
+
+    tree = fromstring("<html><body><p>x</p></body></html>")
+    assert page_credits(["Adam Roe Testbote Staff", "Testbote"], tree, ["Testbote"]) == (("Adam Roe",), ())
 
 
 def test_declared_authors_are_split_and_agencies_kept_apart():

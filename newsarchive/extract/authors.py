@@ -33,7 +33,7 @@ _AGENCY_ALIASES = {"associated press": "AP", "the associated press": "AP", "agen
                    "agence france presse": "AFP", "deutsche presse-agentur": "dpa", "reuters news": "Reuters",
                    "austria presse agentur": "APA", "press association": "PA"}
 _PREFIX = re.compile(
-    r"^\s*(?:(?:artikel|beitrag|text) von|von|by|text|texte|autor|autorin|autoren|author|authors|written by|"
+    r"^\s*(?:(?:artikel|beitrag|text) von|vom|von|interview|by|text|texte|autor|autorin|autoren|author|authors|written by|"
     r"reported by|posted by|par|por|door)"
     r"\b\s*:?\s*", re.I)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -67,8 +67,8 @@ def _name_like(name: str) -> bool:
         return False
     if any(ch.isdigit() for ch in name) or not any(ch.isalpha() for ch in name) or name.endswith("*"):
         return False
-    if name.lower() in NOT_NAMES:
-        return False
+    if name.lower() in NOT_NAMES or words[-1].lower() in ("says", "sagt", "schreibt", "wrote"):
+        return False  # a role word; a comment's "Name says"
     return any(w[:1].isupper() for w in words)
 
 
@@ -162,12 +162,20 @@ def page_credits(declared: Sequence[str], tree: HtmlElement, publishers: Sequenc
     """
     houses = {_key(p) for p in publishers if p}
     authors, agencies = split_credits(declared)
-    authors = tuple(a for a in authors if not _house(a, houses))
+    authors = tuple(dict.fromkeys(_without_house(a, houses) for a in authors if not _house(a, houses)))
     if not authors:
         more_authors, more_agencies = split_credits(byline_credits(tree))
-        authors = tuple(a for a in more_authors if not _house(a, houses))
+        authors = tuple(dict.fromkeys(_without_house(a, houses) for a in more_authors if not _house(a, houses)))
         agencies = tuple(dict.fromkeys((*agencies, *more_agencies)))
     return authors, agencies
+
+
+def _without_house(name: str, houses: set[str]) -> str:
+    """``name`` without trailing role words and the publication's name ("Adam Roe PhillyVoice Staff")."""
+    words = name.split()
+    while len(words) > 2 and (words[-1].lower() in NOT_NAMES or _key(words[-1]) in houses):
+        words.pop()
+    return " ".join(words)
 
 
 def _house(name: str, houses: set[str]) -> bool:
