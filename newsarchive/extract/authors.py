@@ -143,9 +143,11 @@ def trafilatura_byline(tree: HtmlElement) -> str | None:
     except ImportError:  # pragma: no cover - another trafilatura layout
         return None
 
-    discarded = {el for expression in AUTHOR_DISCARD_XPATHS for el in expression(tree)}
+    discarded: set[HtmlElement] | None = None  # evaluated on the first hit only
     for expression in AUTHOR_XPATHS:
         for el in expression(tree):
+            if discarded is None:
+                discarded = {d for discard in AUTHOR_DISCARD_XPATHS for d in discard(tree)}
             if el in discarded or any(a in discarded for a in el.iterancestors()) or el.find(".//a[@rel='tag']") is not None:
                 continue  # comments, sidebars; a line of topic links is not a byline
             content = trim(" ".join(t for t in el.itertext()))

@@ -177,8 +177,8 @@ def find_chrome(root: HtmlElement, *, guard_share: float = GUARD_SHARE,
     doomed: list[HtmlElement] = []
     gone: set[HtmlElement] = set()
     for el in _CANDIDATES(root):
-        if not isinstance(el.tag, str) or el in protected:
-            continue
+        if not isinstance(el.tag, str) or el in protected or el in paras.main:
+            continue  # (a main-text paragraph is spared below anyway)
         if not (_hidden(el) or _named_chrome(el) or (el.tag in ("p", "ul", "ol") and _link_teaser(el))):
             continue
         if el.tag in SUBHEADINGS and not _hidden(el) and _among_main_text(el, paras):
