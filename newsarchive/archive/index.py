@@ -476,8 +476,8 @@ class IndexWriter:
             if batch and (stop or waiting or len(batch) >= self.batch_size or time.monotonic() >= deadline):
                 self._commit(batch)
                 batch = []
-            for event in waiting:
-                event.set()
+            for done in waiting:
+                done.set()
             waiting = []
 
     def _commit(self, batch: list[Any]) -> None:

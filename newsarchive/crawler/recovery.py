@@ -59,10 +59,10 @@ def index_unindexed(index: ArchiveIndex, path: str | Path, run_id: int | None = 
             _collect(ref, record, known, captures, sites, requests, metadata)
     except (WarcReadError, ValueError, UnicodeDecodeError) as exc:
         logger.warning("%s: %s; the records before it are indexed", path, exc)
-    for record_id, capture in captures.items():
-        capture.run_id = run_id
+    for record_id, new in captures.items():
+        new.run_id = run_id
         if record_id in requests:
-            capture.method, capture.request_record_id = requests[record_id]
+            new.method, new.request_record_id = requests[record_id]
     articles = 0
     with index.session() as s:
         s.add_all(captures.values())
@@ -79,8 +79,8 @@ def index_unindexed(index: ArchiveIndex, path: str | Path, run_id: int | None = 
                 if found is None or found[1]:
                     continue  # not ours to fix, or it already has its article
                 capture = s.get(Capture, found[0])
-                if capture is None:
-                    continue
+            if capture is None:
+                continue
             article = article_from(fields, capture, meta_id, written, sites.get(target))
             article.capture_id = capture.id
             s.add(article)
