@@ -99,6 +99,26 @@ class ExtractionPipeline:
             return failed(item.url, f"crashed: {type(exc).__name__}")
 
 
+def _template_stale(index: Any, site: str, share: float = 0.1, minimum: int = 20) -> bool:
+    """Whether a site's template should be learned again: never learned, or ``share`` of the pages it was
+    learned from (at least ``minimum``) were extracted since. Learning reads up to 1,000 pages of the site
+    and others' texts, so a crawl that added a handful of pages does not pay for it at close."""
+    from sqlalchemy import func, select
+
+    from newsarchive.archive.models import Article, SiteTemplate
+
+    with index.sessions() as s:
+        head = s.get(SiteTemplate, site)
+        if head is None:
+            return True
+        new = s.scalar(select(func.count()).select_from(Article).where(
+            Article.site == site, Article.status == "ok", Article.extracted_at > head.learned_at)) or 0
+    stale = new >= max(minimum, int(share * head.pages))
+    if not stale:
+        logger.info("template of %s kept: %d new page(s) since it was learned from %d", site, new, head.pages)
+    return bool(stale)
+
+
 class IndexPipeline:
     """Writes the extracted fields as a WARC metadata record, flushes, then commits the article row."""
 
@@ -116,7 +136,8 @@ class IndexPipeline:
 
     def close_spider(self, spider: Any = None) -> None:
         """Bring the derived tables up to date: new articles join their story clusters, and each crawled
-        site's template is learned again from everything the index now holds, for the next crawl."""
+        site's template is learned again from what the index now holds, for the next crawl, once enough new
+        pages came in (see :func:`_template_stale`)."""
         from newsarchive.archive.dedup import cluster_articles
 
         self.session.flush_index()
@@ -131,7 +152,8 @@ class IndexPipeline:
 
         for site in getattr(self.session.crawler.spider, "sites", ()):
             try:
-                save(self.session.index, learn(self.session.index, site.name))
+                if _template_stale(self.session.index, site.name):
+                    save(self.session.index, learn(self.session.index, site.name))
             except Exception:  # learning is an optimisation; it must never lose the crawl's results
                 logger.exception("could not learn the template of %s", site.name)
 
