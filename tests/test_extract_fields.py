@@ -61,7 +61,9 @@ def test_role_words_and_the_publication_trail_off_a_name():
     from newsarchive.extract.authors import page_credits
 
     tree = fromstring("<html><body><p>x</p></body></html>")
-    assert page_credits(["Adam Roe Testbote Staff", "Testbote"], tree, ["Testbote"]) == (("Adam Roe",), ())
+    assert page_credits([["Adam Roe Testbote Staff", "Testbote"]], tree, ["Testbote"]) == (("Adam Roe",), ())
+    # JSON-LD names only the publication: the author meta is read next
+    assert page_credits([["Testbote"], ["Erika Muster (dpa)"]], tree, ["Testbote"]) == (("Erika Muster",), ("dpa",))
 
 
 def test_declared_authors_are_split_and_agencies_kept_apart():

@@ -568,7 +568,7 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMeta:
     site = _site_name(ld, metas, url)
     raw_title = ld.get("headline") if isinstance(ld.get("headline"), str) else None
     raw_title = raw_title or metas.get("og:title") or metas.get("twitter:title") or _html_title(tree)
-    declared = _names(ld.get("author")) or next((names for key in AUTHOR_KEYS if (names := _names(metas.get(key)))), [])
+    declared = [names for names in (_names(ld.get("author")), *(_names(metas.get(k)) for k in AUTHOR_KEYS)) if names]
     host = (urlsplit(url).hostname or "").removeprefix("www.")
     authors, agencies = page_credits(declared, tree, [site, host, host.split(".")[0], *_names(ld.get("publisher"))])
     published, source, modified, modified_source = find_dates(tree, ld, metas, url)

@@ -156,20 +156,23 @@ def trafilatura_byline(tree: HtmlElement) -> str | None:
     return None
 
 
-def page_credits(declared: Sequence[str], tree: HtmlElement, publishers: Sequence[str],
+def page_credits(sources: Sequence[Sequence[str]], tree: HtmlElement, publishers: Sequence[str],
                  ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Authors and agencies: the declared names (JSON-LD/meta) when there are any, else the visible byline.
+    """Authors and agencies: from the first declared source (each a list of names: JSON-LD, then each
+    author meta) that names a person, else from the visible byline.
 
-    The publication itself (JSON-LD often names it as the author) is neither.
+    The publication itself (JSON-LD often names it as the author) is neither; agencies of every source
+    consulted are kept.
     """
     houses = {_key(p) for p in publishers if p}
-    authors, agencies = split_credits(declared)
-    authors = tuple(dict.fromkeys(_without_house(a, houses) for a in authors if not _house(a, houses)))
-    if not authors:
-        more_authors, more_agencies = split_credits(byline_credits(tree))
-        authors = tuple(dict.fromkeys(_without_house(a, houses) for a in more_authors if not _house(a, houses)))
-        agencies = tuple(dict.fromkeys((*agencies, *more_agencies)))
-    return authors, agencies
+    agencies: tuple[str, ...] = ()
+    for names in [*sources, None]:  # None: the visible byline
+        found, more = split_credits(byline_credits(tree) if names is None else names)
+        agencies = tuple(dict.fromkeys((*agencies, *more)))
+        authors = tuple(dict.fromkeys(_without_house(a, houses) for a in found if not _house(a, houses)))
+        if authors:
+            return authors, agencies
+    return (), agencies
 
 
 def _without_house(name: str, houses: set[str]) -> str:
