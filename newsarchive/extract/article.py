@@ -507,6 +507,9 @@ def _htmldate(tree: HtmlElement, url: str) -> tuple[datetime | None, str | None]
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+|\s+::\s+")
 
 
+SITE_PART_MAX_WORDS = 6
+
+
 def clean_title(title: str | None, site_names: list[str]) -> str | None:
     """The headline without a site suffix or prefix ("Headline | Site", "Site - Headline")."""
     if not title:
@@ -516,10 +519,18 @@ def clean_title(title: str | None, site_names: list[str]) -> str | None:
     if len(parts) < 2:
         return title
     names = {"".join(chrome.words(n)) for n in site_names if n}
-    keep = [p for p in parts if "".join(chrome.words(p)) not in names]
+    labels = {n for n in names if len(n) >= 4}  # "tageszeitung" of tageszeitung.it names the site in a part
+
+    def site_like(part: str) -> bool:
+        toks = chrome.words(part)
+        return "".join(toks) in names or (len(toks) <= SITE_PART_MAX_WORDS and any(t in labels for t in toks))
+
+    keep = [p for p in parts if not site_like(p)]
     if keep and len(keep) < len(parts):
         return " - ".join(keep)
     last, rest = parts[-1], " ".join(parts[:-1])
+    if last[:1] in "„“”\"«»'‚‘’" or not (last[:1].isupper() or last[:1].isdigit()):
+        return title  # a quoted or lower-case tail is part of the headline, not a site name
     if len(chrome.words(last)) <= 4 and len(chrome.words(rest)) >= 2 * len(chrome.words(last)):
         return title[: title.rfind(last)].rstrip(" |-–—:·•»")
     return title
