@@ -49,7 +49,7 @@ def article(p_attrs: str = "", wrapper: str = "div class='body'") -> str:
     (["The Associated Press"], (), ("AP",)),
     (["Maria Müller (dpa)", "Maria Müller"], ("Maria Müller",), ("dpa",)),
     (["Redaktion", "https://example.com/autor/x", "@handle"], (), ()),
-    (["Vom Max Muster", "Art Edwards says"], ("Max Muster",), ()),
+    (["Vom Max Muster", "Erika Leserin says"], ("Max Muster",), ()),
 ])
 def test_split_credits(raw, authors, agencies):
     assert split_credits(raw) == (authors, agencies)

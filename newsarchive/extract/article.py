@@ -519,7 +519,7 @@ def clean_title(title: str | None, site_names: list[str]) -> str | None:
     if len(parts) < 2:
         return title
     names = {"".join(chrome.words(n)) for n in site_names if n}
-    labels = {n for n in names if len(n) >= 4}  # "tageszeitung" of tageszeitung.it names the site in a part
+    labels = {n for n in names if len(n) >= 4}  # "testbote" of testbote.example names the site in a part
 
     def site_like(part: str) -> bool:
         toks = chrome.words(part)

@@ -176,7 +176,7 @@ def page_credits(sources: Sequence[Sequence[str]], tree: HtmlElement, publishers
 
 
 def _without_house(name: str, houses: set[str]) -> str:
-    """``name`` without trailing role words and the publication's name ("Adam Roe PhillyVoice Staff")."""
+    """``name`` without trailing role words and the publication's name ("Adam Roe Testbote Staff")."""
     words = name.split()
     while len(words) > 2 and (words[-1].lower() in NOT_NAMES or _key(words[-1]) in houses):
         words.pop()
@@ -184,7 +184,7 @@ def _without_house(name: str, houses: set[str]) -> str:
 
 
 def _house(name: str, houses: set[str]) -> bool:
-    """The publication's own name ("VnExpress", "MDR Thüringen" on mdr.de), not a person."""
+    """The publication's own name ("Testbote", "Testbote Nord" on testbote.example), not a person."""
     first = _key(name.split()[0]) if name.split() else ""
     return _key(name) in houses or (len(first) >= 3 and first in houses)
 
