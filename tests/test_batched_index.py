@@ -111,3 +111,27 @@ def test_archived_keys_answer_recrawl_questions_without_queries(index: ArchiveIn
     single = index.prior_capture("127.0.0.1:9/politik/meldung-1.html")
     assert prior == single and prior.has_article
     assert prior.first_fetched_at <= prior.fetched_at < datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=1)
+
+
+def test_a_site_template_is_learned_again_only_after_enough_new_pages(index: ArchiveIndex) -> None:
+    from newsarchive.archive.models import SiteTemplate
+    from newsarchive.crawler.pipelines import _template_stale
+
+    assert _template_stale(index, "s"), "never learned"
+    learned = datetime(2024, 1, 1, tzinfo=UTC)
+    with index.session() as s:
+        s.add(SiteTemplate(site="s", pages=300, learned_at=learned))
+
+    def add_articles(first: int, count: int) -> None:
+        with index.session() as s:
+            for n in range(first, first + count):
+                c = capture(n)
+                s.add(c)
+                s.flush()
+                s.add(Article(capture_id=c.id, url=c.url, canonical_url=c.url, site="s", status="ok", text="t",
+                              extracted_at=learned + timedelta(days=1)))
+
+    add_articles(0, 29)
+    assert not _template_stale(index, "s"), "29 new pages: under 10% of 300"
+    add_articles(29, 1)
+    assert _template_stale(index, "s")
