@@ -305,10 +305,14 @@ class ArchiveIndex:
 
     def orphan_captures(self, hosts: Iterable[str] | None = None) -> list[Capture]:
         """Archived article responses (200, HTML or untyped) that have no article row: their extraction
-        did not finish (the crawl was killed). Oldest first."""
+        did not finish (the crawl was killed; runs still ``running`` are left to their own process, so call
+        this after ``runs.mark_interrupted``). Oldest first."""
         stmt = (select(Capture).outerjoin(Article, Article.capture_id == Capture.id)
+                .outerjoin(CrawlRun, CrawlRun.id == Capture.run_id)
                 .where(Article.id.is_(None), Capture.kind == "article", Capture.status == 200,
-                       Capture.record_type == "response")
+                       Capture.record_type == "response",
+                       # a run still running (another worker) is extracting its pages itself
+                       or_(Capture.run_id.is_(None), CrawlRun.status != "running"))
                 .order_by(Capture.fetched_at, Capture.id))
         if hosts is not None:
             stmt = stmt.where(_on_domains(hosts))
@@ -441,9 +445,13 @@ class IndexWriter:
 
     def flush(self, timeout: float | None = None) -> bool:
         """Commit everything queued so far; False if that did not happen within ``timeout`` seconds."""
+        return self.committed_marker().wait(timeout)
+
+    def committed_marker(self) -> threading.Event:
+        """An event set once every row queued so far is committed (a flush nobody waits for)."""
         done = threading.Event()
         self._queue.put(done)
-        return done.wait(timeout)
+        return done
 
     def close(self) -> None:
         if self._closed:
