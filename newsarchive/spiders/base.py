@@ -282,18 +282,20 @@ class BaseNewsSpider(scrapy.Spider):
         if isinstance(response, TextResponse) and _is_html(response):
             capture = response.meta.get(META_CAPTURE)
             prior = response.meta.get(META_PRIOR)
+            html: str | None = None
             if response.meta.get(META_UNCHANGED) and prior is not None and prior.has_article:
                 self.crawler.stats.inc_value("newsarchive/articles/unchanged")
             elif capture is not None:
                 html, _encoding = decode_html(response.body, _content_type(response))
                 yield ArticleItem(url=response.url, capture=capture, html=html, site=site.name)
-            yield from self.follow_links(response, site)
+            yield from self.follow_links(response, site, html)
         else:
             self.crawler.stats.inc_value("newsarchive/skipped/not_html")
             logger.info("not an HTML page, archived only: %s (%s)", response.url,
                         _content_type(response) or "?")
 
-    def follow_links(self, response: Response, site: SiteConfig) -> Iterable[Any]:
+    def follow_links(self, response: Response, site: SiteConfig, html: str | None = None) -> Iterable[Any]:
+        """Requests for the page's links (``html``: the page already decoded, else ``response.text``)."""
         return ()  # the section strategy follows links
 
     def on_error(self, failure: Failure) -> None:

@@ -50,7 +50,7 @@ class SectionStrategy(BaseNewsSpider):
             yield from discover(response, site)
         yield from self.follow_links(response, site)
 
-    def follow_links(self, response: Response, site: SiteConfig) -> Iterator[Any]:
+    def follow_links(self, response: Response, site: SiteConfig, html: str | None = None) -> Iterator[Any]:
         """Requests for the page's article and section links: each distinct link once, at most
         ``NEWSARCHIVE_MAX_LINKS_PER_PAGE`` of them, none once the site's page budget is spent, and the
         archive consulted for all of them at once (a page with 100,000 links costs seconds, not minutes)."""
@@ -64,7 +64,7 @@ class SectionStrategy(BaseNewsSpider):
         articles: list[str] = []
         sections: list[str] = []
         seen: set[str] = set()
-        hrefs = link_targets(response.text)
+        hrefs = link_targets(html if html is not None else response.text)  # one decoded copy of the page
         for href in hrefs:
             if href in seen:
                 continue
@@ -84,11 +84,13 @@ class SectionStrategy(BaseNewsSpider):
         for url in articles:
             if self.budget_spent(site):
                 return
-            yield self.article_request(url, site, depth=depth + 1)
+            if (request := self.article_request(url, site, depth=depth + 1)) is not None:
+                yield request
         for url in sections:
             if self.budget_spent(site):
                 return
-            yield self.make_request(url, site, "section", self.parse_section, depth=depth + 1)
+            if (request := self.make_request(url, site, "section", self.parse_section, depth=depth + 1)) is not None:
+                yield request
 
     def is_section_url(self, url: str, site: SiteConfig) -> bool:
         from urllib.parse import urlsplit
