@@ -59,6 +59,7 @@ def fetched_paths(server: Any) -> Counter[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory: pytest.TempPathFactory, demo_sites: Any) -> tuple[Path, Any]:
     home = tmp_path_factory.mktemp("e2e")
+    demo_sites.clear_requests()  # the server is shared by the session: count this crawl's requests only
     crawl(demo_sites.sites_toml(), home)
     return home, demo_sites
 

@@ -390,6 +390,7 @@ class RedisScheduler(ScrapyRedisScheduler):
         instance.crawler = crawler
         instance.state = RedisCrawlState.of(crawler)
         instance.tokens = {}
+        instance.unacked = []
         instance.serial = 0
         instance.session = uuid.uuid4().hex[:8]
         instance.next_recovery = 0.0
@@ -402,6 +403,7 @@ class RedisScheduler(ScrapyRedisScheduler):
     crawler: Crawler
     state: RedisCrawlState
     tokens: dict[str, Request]
+    unacked: list[tuple[threading.Event | None, list[str]]]
     serial: int
     session: str
     next_recovery: float
@@ -459,13 +461,33 @@ class RedisScheduler(ScrapyRedisScheduler):
         engine = self.crawler.engine
         return getattr(engine, "_slot", None) if engine is not None else None
 
-    def ack_finished(self) -> None:
+    def ack_finished(self, wait: float = 0.0) -> None:
+        """Remove finished requests from this worker's in-flight hash once their index rows are committed.
+
+        The crawl commits index rows in batches from a thread (``IndexWriter``): a request the engine is done
+        with may still have its capture row queued. Acked before the commit, a SIGKILL would lose the row
+        (the record stays in the WARC, but no worker fetches the page again); so a request is acked only
+        when a commit marker queued after its rows is set. ``wait``: seconds to wait for those markers.
+        """
         slot = self._engine_slot()
         live = slot.inprogress if slot is not None else set()
         done = [t for t, r in self.tokens.items() if r not in live]
         for token in done:
             del self.tokens[token]
-        self.state.ack(done)
+        if done:
+            self.unacked.append((self._commit_marker(), done))
+        ready: list[str] = []
+        while self.unacked and (self.unacked[0][0] is None or self.unacked[0][0].wait(wait)):
+            ready += self.unacked.pop(0)[1]
+        self.state.ack(ready)
+
+    def _commit_marker(self) -> threading.Event | None:
+        rows = getattr(getattr(self.crawler, "_newsarchive_session", None), "rows", None)
+        marker = getattr(rows, "committed_marker", None)
+        try:
+            return marker() if marker is not None else None
+        except RuntimeError:  # the writer is closed: everything it had is committed
+            return None
 
     def poke_if_idle(self) -> None:
         """An idle worker looks at the shared queue every tick, not only on the engine's 5 s heartbeat."""
@@ -490,7 +512,7 @@ class RedisScheduler(ScrapyRedisScheduler):
         self.heart.stop()  # before leaving: a late heartbeat would register this worker again
         self.stats.set_value("newsarchive/worker/max_rss", max_rss_bytes())
         self.stats.set_value("newsarchive/worker/id", self.state.worker)
-        self.ack_finished()
+        self.ack_finished(wait=60.0)
         try:
             if self.state.leave():
                 logger.info("crawl %s finished: its Redis keys were removed", self.state.base)
