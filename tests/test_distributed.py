@@ -280,6 +280,12 @@ def test_killed_worker_share_is_finished_by_the_others(tmp_path: Path, redis_pre
     assert state["articles"] == {u for u in _site_urls(site) if u.endswith(".html")}
     for url in lost:  # the lost requests were archived by a surviving worker
         assert not state["files"][url].endswith(f"-{victim}.warc.gz"), url
+    from newsarchive.archive.index import ArchiveIndex
+    from newsarchive.archive.runs import CRAWL_INTERRUPTED, mark_interrupted, run_history
+
+    (left,) = [r.id for r in state["runs"] if r.status == "running"]  # the killed worker's run
+    assert mark_interrupted(ArchiveIndex(pg_url)) == [left]  # what the next crawl or scheduler here does
+    assert {r.crawl_run_id: r.status for r in run_history(ArchiveIndex(pg_url))}[left] == CRAWL_INTERRUPTED
     assert not list(client.scan_iter(match=f"{redis_prefix}:crawl:{crawl}:*"))  # the last worker out cleaned up
 
 
