@@ -167,3 +167,21 @@ def test_corrupt_members_cost_only_their_records(archive: BuiltArchive, tmp_path
     assert set(again[0]) == set(original[0]) - lost_ids
     lost_articles = {r.warc_header("WARC-Concurrent-To") for _, r in hit if r.rec_type == "metadata"} | lost_ids
     assert set(again[1]) == set(original[1]) - lost_articles
+
+
+def test_cli_reports_each_damaged_region(archive: BuiltArchive, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from newsarchive.archive.warc import iter_records
+    from newsarchive.cli.main import cli
+
+    path = max(archive.warc_dir.iterdir(), key=lambda p: len(list(scan_members(p))))
+    ref = list(iter_records(path))[1][0]
+    data = bytearray(path.read_bytes())
+    data[ref.offset + ref.length // 2] ^= 0x08
+    path.write_bytes(bytes(data))
+    result = CliRunner().invoke(cli, ["reindex", "--home", str(archive.root), "--index-url",
+                                      f"sqlite:///{tmp_path / 'rebuilt.sqlite'}"])
+    assert result.exit_code == 1, result.output
+    assert f"damaged: {path} at offset {ref.offset}: corrupt gzip member" in result.stderr
+    assert "1 damaged region(s) skipped" in result.stderr and "Traceback" not in result.output

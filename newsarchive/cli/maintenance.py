@@ -108,9 +108,10 @@ def reindex(home: str | None, index_url: str | None) -> None:
     click.echo(f"{report.files} files, {report.records} records: {report.captures} captures, "
                f"{report.articles} articles indexed")
     for problem in report.problems:
-        click.echo(f"unreadable: {problem.path} at offset {problem.offset}: {problem.reason}", err=True)
+        click.echo(f"damaged: {problem.path} at offset {problem.offset}: {problem.reason}", err=True)
     if report.problems:
-        raise UserError(f"{len(report.problems)} file(s) could not be read to the end", exit_code=EXIT_FAILED)
+        raise UserError(f"{len(report.problems)} damaged region(s) skipped; the records around them were read",
+                        exit_code=EXIT_FAILED)
 
 
 @click.command()
