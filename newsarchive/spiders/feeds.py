@@ -50,7 +50,8 @@ class FeedStrategy(BaseNewsSpider):
             logger.warning("feed %s has no entries (%s)", response.url, parsed.get("bozo_exception", "empty"))
             return
         self.crawler.stats.inc_value("newsarchive/feeds/parsed")
-        for entry in parsed.entries:
-            link = entry.get("link")
-            if link and self.site_of(response.urljoin(link)) is site:
-                yield self.listed_article_request(response.urljoin(link), site)
+        links = [response.urljoin(link) for link in (entry.get("link") for entry in parsed.entries) if link]
+        links = [link for link in links if self.site_of(link) is site]
+        self.prefetch_priors(links, site)  # recrawl candidates of the whole feed in one query
+        for link in links:
+            yield self.listed_article_request(link, site)
