@@ -22,6 +22,9 @@ READ_COMMANDS = [
     ["verify"],
     ["reextract"],
     ["reindex", "--index-url", "sqlite:///{tmp}/rebuilt.sqlite"],
+    ["export", "{tmp}/out"],
+    ["wacz", "{tmp}/out.wacz"],
+    ["replay", "--port", "0"],
 ]
 
 
@@ -34,6 +37,7 @@ def test_read_command_refuses_a_home_without_an_archive(args: list[str], tmp_pat
     assert result.stderr.startswith(f"error: no archive at {typo}") and result.stderr.count("\n") == 1
     assert "Traceback" not in result.output
     assert not typo.exists() and not (tmp_path / "rebuilt.sqlite").exists()
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.wacz").exists()
 
 
 def test_read_commands_still_work_on_an_archive(tmp_path: Path) -> None:

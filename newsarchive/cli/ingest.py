@@ -12,6 +12,7 @@ from newsarchive.cli.common import (
     EXIT_FAILED,
     UserError,
     archive_options,
+    existing_home,
     friendly_errors,
     open_index,
     resolve_home,
@@ -128,7 +129,7 @@ def wacz(out: str, sites: tuple[str, ...], since: Any, until: Any, title: str | 
     """
     from newsarchive.archive.wacz import WaczError, WaczSelection, write_wacz
 
-    archive = resolve_home(home, index_url)
+    archive = existing_home(home, index_url, warcs=True)
     selection = WaczSelection(sites=sites, since=_day(since), until=_day(until, end=True))
     try:
         result = write_wacz(open_index(archive), archive.warc_dir, out, selection, title=title)

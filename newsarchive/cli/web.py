@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from newsarchive.cli.common import archive_options, friendly_errors, open_index, resolve_home
+from newsarchive.cli.common import archive_options, existing_home, friendly_errors, open_index
 
 
 @click.command()
@@ -28,7 +28,7 @@ def replay(host: str, port: int, home: str | None, index_url: str | None) -> Non
     """
     from newsarchive.web.replay import ReplayOptions, ReplayServer
 
-    archive = resolve_home(home, index_url)
+    archive = existing_home(home, index_url, warcs=True)
     server = ReplayServer(open_index(archive), archive.warc_dir, ReplayOptions(host=host, port=port))
     click.echo(f"replaying {archive.root} on {server.url}/ (search) and {server.url}/web/URL; Ctrl-C stops",
                err=True)
