@@ -36,13 +36,16 @@ def owner_alive(owner: Any) -> bool | None:
     if owner.get("boot") and here["boot"] and owner["boot"] != here["boot"]:
         return False  # the machine was restarted since
     pid = int(owner["pid"])
-    if not _exists(pid):
+    if not pid_alive(pid):
         return False
     start = _start_ticks(pid)
     return not (owner.get("start") and start and start != owner["start"])  # a reused PID is another process
 
 
-def _exists(pid: int) -> bool:
+def pid_alive(pid: int | None) -> bool:
+    """Whether process ``pid`` of this machine still runs (a zombie has ended)."""
+    if not pid:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -41,6 +41,7 @@ from sqlalchemy import select, update
 
 from newsarchive.archive.index import ArchiveIndex
 from newsarchive.archive.models import Article, Capture
+from newsarchive.archive.owner import pid_alive
 from newsarchive.archive.reindex import MAX_ID, capture_from, fit_id
 from newsarchive.archive.urls import host_of, netloc_of
 from newsarchive.archive.warc import (
@@ -312,22 +313,13 @@ def recover_killed_imports(warc_dir: Path) -> int:
     closed = 0
     for path in warc_dir.glob(f"{WRITER_PREFIX}-*{WARC_SUFFIX}{OPEN_SUFFIX}"):
         match = re.search(r"-(\d{5})-(.+-import-(\d+))" + re.escape(WARC_SUFFIX + OPEN_SUFFIX) + "$", path.name)
-        if match is None or _alive(int(match.group(3))):
+        if match is None or pid_alive(int(match.group(3))):
             continue
         for done in recover_open_files(warc_dir, host=match.group(2)):
             logger.warning("closed the metadata WARC of a killed import: %s (%d records)", done.path, done.records)
             closed += 1
     return closed
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class _Importer:

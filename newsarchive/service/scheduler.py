@@ -76,6 +76,7 @@ from newsarchive.archive import runs
 from newsarchive.archive.home import ArchiveHome
 from newsarchive.archive.index import ArchiveIndex, IndexUnavailable
 from newsarchive.archive.models import utcnow
+from newsarchive.archive.owner import pid_alive
 from newsarchive.crawler.recrawl import parse_interval
 from newsarchive.crawler.sites import SiteConfig, SitesConfigError, check_schedule
 
@@ -241,17 +242,6 @@ def _acquire(lock: Any, stop: threading.Event) -> bool:
         return False
     return True
 
-
-def _pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class CrawlScheduler:
@@ -559,10 +549,10 @@ class CrawlScheduler:
     def _running_elsewhere(self, site: str) -> bool:
         with self._lock:
             mine = set(self._procs)
-        return any(r.id not in mine and _pid_alive(r.pid) for r in runs.running(self.index, site))
+        return any(r.id not in mine and pid_alive(r.pid) for r in runs.running(self.index, site))
 
     def _close_abandoned(self) -> None:
-        dead = [r.id for r in runs.running(self.index) if not _pid_alive(r.pid)]
+        dead = [r.id for r in runs.running(self.index) if not pid_alive(r.pid)]
         if dead:
             runs.mark_abandoned(self.index, dead)
             logger.warning("marked %d schedule run(s) left running by an earlier scheduler as failed", len(dead))
