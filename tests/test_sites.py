@@ -89,3 +89,10 @@ def test_per_site_request_settings_parsed(tmp_path: Path) -> None:
     assert (site.download_delay, site.concurrency, site.user_agent, site.proxy) == (2.0, 1, "research-bot/1",
                                                                                    "http://127.0.0.1:3128")
     assert site.headers == (("Accept-Language", "de"),)
+
+
+def test_the_shipped_example_loads() -> None:
+    """examples/sites.toml (the README points users at it) uses only keys the loader knows."""
+    sites = load_sites(Path(__file__).parents[1] / "examples" / "sites.toml")
+    assert set(sites) == {"tagesbote", "wiener-blatt", "liveticker"}
+    assert sites["liveticker"].render and sites["wiener-blatt"].download_delay == 2.0
