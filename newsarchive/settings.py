@@ -68,9 +68,10 @@ DOWNLOADER_MIDDLEWARES = {
 }
 DOWNLOAD_HANDLERS = {
     # scrapy-playwright's handler, started only when a page is to be rendered; other requests go through
-    # Scrapy's HTTP/1.1 handler as before (newsarchive/crawler/browser.py)
-    "http": "newsarchive.crawler.browser.BrowserDownloadHandler",
-    "https": "newsarchive.crawler.browser.BrowserDownloadHandler",
+    # Scrapy's HTTP/1.1 handler as before (newsarchive/crawler/browser_handler.py); `newsarchive crawl` uses
+    # Scrapy's handlers outright when no site renders
+    "http": "newsarchive.crawler.browser_handler.BrowserDownloadHandler",
+    "https": "newsarchive.crawler.browser_handler.BrowserDownloadHandler",
 }
 SPIDER_MIDDLEWARES = {
     # 850: page requisites (stylesheets, images, fonts, scripts) of archived pages, scheduled after the

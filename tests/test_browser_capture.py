@@ -229,3 +229,18 @@ def test_rendered_page_replays_with_its_script(crawls: Any) -> None:
     assert sentence in text.replace("\n", " ")
     assert all(u.startswith(replay.url + "/web/") for u in requested), requested
     assert not any(server.requests.values())
+
+
+def test_a_crawl_without_render_sites_uses_scrapys_handlers() -> None:
+    """Only crawls that render load Playwright and route requests through the browser handler."""
+    from newsarchive.archive.home import ArchiveHome
+    from newsarchive.crawler.sites import SiteConfig
+    from newsarchive.service.crawl import CrawlOptions, crawl_settings, without_unused_browser
+
+    home = ArchiveHome.resolve("/nonexistent-home", "sqlite:///:memory:")
+    plain = SiteConfig("plain", start_urls=("http://127.0.0.1:1/",))
+    rendered = SiteConfig("rendered", start_urls=("http://127.0.0.1:1/",), render=True)
+    handler = "newsarchive.crawler.browser_handler.BrowserDownloadHandler"
+    for sites, expected in (([plain], False), ([plain, rendered], True)):
+        settings = without_unused_browser(crawl_settings(home, CrawlOptions()), sites, CrawlOptions())
+        assert (settings.getwithbase("DOWNLOAD_HANDLERS")["https"] == handler) is expected

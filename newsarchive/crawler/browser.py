@@ -2,7 +2,8 @@
 
 Two components, both in settings.py:
 
-* :class:`BrowserDownloadHandler` (``DOWNLOAD_HANDLERS`` for http and https): scrapy-playwright's handler,
+* :class:`~newsarchive.crawler.browser_handler.BrowserDownloadHandler` (``DOWNLOAD_HANDLERS`` for http and
+  https): scrapy-playwright's handler,
   except that Playwright and the browser start with the first page to render, not with every crawl;
   requests not marked for rendering go through Scrapy's HTTP/1.1 handler as always. The browser is
   Debian's chromium (``NEWSARCHIVE_BROWSER_EXECUTABLE``, default ``/usr/bin/chromium``, passed to Playwright
@@ -24,7 +25,6 @@ and the stat ``newsarchive/render/unavailable``.
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import logging
 import os
@@ -33,12 +33,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from scrapy import Request, Spider, signals
+from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Headers, Response
-from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
-from scrapy_playwright.page import PageMethod
 
 from newsarchive.archive.urls import url_key
 from newsarchive.crawler.middlewares import (
@@ -77,35 +75,18 @@ _DROPPED = {"content-encoding", "transfer-encoding", "content-length"}
 _CONDITIONAL = (b"If-None-Match", b"If-Modified-Since")
 
 
+def _settle(settle_ms: int) -> Any:
+    """The page method that scrolls once and waits for lazy images (Playwright loads only when rendering)."""
+    from scrapy_playwright.page import PageMethod
+
+    return PageMethod("evaluate", SETTLE_JS, settle_ms)
+
+
 def browser_executable(configured: str) -> str | None:
     """The chromium binary to use: the configured path, else ``chromium`` on PATH; None if there is none."""
     if configured and os.path.isfile(configured) and os.access(configured, os.X_OK):
         return configured
     return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
-    """scrapy-playwright's download handler, started on the first request to render (``meta["playwright"]``)."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        super().__init__(crawler)
-        crawler.signals.disconnect(self._maybe_launch_in_thread, signal=signals.engine_started)
-        options = self.config.launch_options
-        executable = browser_executable(crawler.settings.get("NEWSARCHIVE_BROWSER_EXECUTABLE", DEFAULT_EXECUTABLE))
-        if executable and "executable_path" not in options:
-            options["executable_path"] = executable
-        options.setdefault("headless", True)
-        options.setdefault("args", list(CHROMIUM_ARGS))
-        self._started = False
-        self._start_lock = asyncio.Lock()
-
-    async def download_request(self, request: Request) -> Response:  # type: ignore[override]
-        if request.meta.get("playwright") and not self._started:
-            async with self._start_lock:
-                if not self._started:
-                    await self._launch()
-                    self._started = True
-        return await super().download_request(request)
 
 
 class BrowserMiddleware:
@@ -137,7 +118,7 @@ class BrowserMiddleware:
         handlers = crawler.settings.getdict("DOWNLOAD_HANDLERS")
         if not all("playwright" in str(handlers.get(s, "")).lower() or "Browser" in str(handlers.get(s, ""))
                    for s in ("http", "https")):
-            return "DOWNLOAD_HANDLERS do not use newsarchive.crawler.browser.BrowserDownloadHandler"
+            return "DOWNLOAD_HANDLERS do not use newsarchive.crawler.browser_handler.BrowserDownloadHandler"
         return None
 
     def site_of(self, request: Request) -> SiteConfig | None:
@@ -165,7 +146,7 @@ class BrowserMiddleware:
             "playwright_include_page": True,  # kept open until its responses' bodies are read
             "playwright_page_event_handlers": {"response": _appender(request)},
             "playwright_page_goto_kwargs": {"wait_until": "load"},
-            "playwright_page_methods": [PageMethod("evaluate", SETTLE_JS, self.settle_ms)],
+            "playwright_page_methods": [_settle(self.settle_ms)],
             META_LOG: [],
         })
         self.stats.inc_value("newsarchive/render/requested")

@@ -68,6 +68,14 @@ def crawl_settings(home: ArchiveHome, options: CrawlOptions) -> Settings:
     return settings
 
 
+def without_unused_browser(settings: Settings, sites: list[SiteConfig], options: CrawlOptions) -> Settings:
+    """Scrapy's own HTTP handlers when no site renders: a crawl without ``render = true`` sites neither
+    imports Playwright nor routes every request through the browser handler (settings.DOWNLOAD_HANDLERS)."""
+    if not any(site.render for site in sites) and "DOWNLOAD_HANDLERS" not in options.settings:
+        settings.set("DOWNLOAD_HANDLERS", {}, priority="cmdline")  # DOWNLOAD_HANDLERS_BASE applies
+    return settings
+
+
 def run_crawl(sites: list[SiteConfig], home: ArchiveHome, options: CrawlOptions | None = None) -> CrawlResult:
     """Crawl ``sites`` into ``home``; blocks until the crawl ends. Raises IndexUnavailable before starting."""
     from newsarchive.archive.index import ArchiveIndex
@@ -82,7 +90,7 @@ def run_crawl(sites: list[SiteConfig], home: ArchiveHome, options: CrawlOptions 
     index.close()
     for handler in logging.root.handlers[:]:  # Scrapy installs its own root handler at LOG_LEVEL
         logging.root.removeHandler(handler)
-    process = CrawlerProcess(crawl_settings(home, options))
+    process = CrawlerProcess(without_unused_browser(crawl_settings(home, options), sites, options))
     if logging.getLevelName(options.log_level) != logging.DEBUG:
         for name in TRACEBACK_LOGGERS:  # logger filters survive Scrapy re-installing its root handler
             logging.getLogger(name).addFilter(_one_line)
