@@ -49,7 +49,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.extraction_eval import PageScore, harmonic, score_page, summarize  # noqa: E402
-from newsarchive.extract.article import ExtractOptions, extract  # noqa: E402
+from newsarchive.extract.article import extract  # noqa: E402
+from newsarchive.extract.result import ExtractOptions  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "benchmarks"
 SETS = ("ae", "fundus", "strings")

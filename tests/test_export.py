@@ -521,7 +521,7 @@ def test_postgresql_export_streams_and_dedups(tmp_path: Path) -> None:
 def test_fields_survive_reindex_from_the_warc_metadata_record(tmp_path: Path) -> None:
     """The metadata record holds every extracted field; an index rebuilt from the WARCs exports them again."""
     from newsarchive.archive.reindex import reindex
-    from newsarchive.extract.article import Extraction
+    from newsarchive.extract.result import Extraction
 
     url = "https://www.example-news.org/politik/story-1.html"
     extraction = Extraction(url=url, status="ok", title="Brücke", text="Die Brücke ist offen.", language="de",

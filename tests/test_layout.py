@@ -143,3 +143,12 @@ def test_archive_library_loads_no_heavy_optional_libraries() -> None:
 def test_the_command_line_starts_without_scrapy_or_the_extractor() -> None:
     loaded = _loaded_after("import newsarchive.cli.main")
     assert not loaded & {"numpy", "scipy", "datasketch", "pyarrow", "scrapy", "twisted", "trafilatura", "alembic"}
+
+
+def test_the_crawl_process_leaves_the_extraction_stack_to_the_pool() -> None:
+    """The crawl's main process ships pages to the extraction pool; trafilatura loads in the workers only."""
+    loaded = _loaded_after("import newsarchive.crawler.pipelines, newsarchive.crawler.middlewares, "
+                           "newsarchive.crawler.recovery, newsarchive.crawler.requisites, newsarchive.crawler.browser, "
+                           "newsarchive.crawler.addon, newsarchive.spiders.news, newsarchive.service.crawl")
+    assert not loaded & {"trafilatura", "htmldate", "justext", "py3langid", "readability", "numpy",
+                         "scrapy_playwright", "playwright", "datasketch"}

@@ -12,8 +12,8 @@ from newsarchive.archive.index import ArchiveIndex
 from newsarchive.archive.lookup import ArchiveLookup
 from newsarchive.archive.models import Article
 from newsarchive.archive.reindex import reindex
-from newsarchive.extract.article import EXTRACTOR_VERSION
 from newsarchive.extract.reextract import ReextractOptions, archived_html, reextract
+from newsarchive.extract.result import EXTRACTOR_VERSION
 from tests.archive_builder import STORY_HTML, BuiltArchive, build_archive
 
 

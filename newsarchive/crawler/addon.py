@@ -34,7 +34,7 @@ from scrapy.settings import BaseSettings
 from newsarchive.archive.urls import host_of, url_key
 from newsarchive.crawler.items import ArticleItem
 from newsarchive.crawler.session import CaptureInfo
-from newsarchive.extract.article import Extraction
+from newsarchive.extract.result import Extraction
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from newsarchive.crawler.session import CaptureInfo
-from newsarchive.extract.article import Extraction
+from newsarchive.extract.result import Extraction
 
 
 def _record_id(capture: CaptureInfo) -> str:

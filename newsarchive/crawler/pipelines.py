@@ -16,9 +16,9 @@ from newsarchive.archive.index import PendingArticle
 from newsarchive.crawler.addon import ItemPages
 from newsarchive.crawler.items import ArticleItem
 from newsarchive.crawler.session import ArchiveSession
-from newsarchive.extract.article import Extraction, ExtractOptions, extract, failed
-from newsarchive.extract.pool import make_executor
+from newsarchive.extract.pool import make_executor, run_extract
 from newsarchive.extract.records import ArticleSource, article_row
+from newsarchive.extract.result import Extraction, ExtractOptions, failed
 from newsarchive.extract.templates import TemplateModel
 
 logger = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ class ExtractionPipeline:
         assert self.executor is not None
         ArchiveSession.of(self.crawler).crash_point("extracting")
         try:
-            future = self.executor.submit(extract, item.html, item.url, self.options, self.templates.get(item.site))
+            future = self.executor.submit(run_extract, item.html, item.url, self.options, self.templates.get(item.site))
             return await asyncio.wrap_future(future)
         except BrokenProcessPool:
             logger.error("extraction worker died on %s; restarting the pool", item.url)

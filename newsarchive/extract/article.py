@@ -22,12 +22,11 @@ frozen dataclasses), so a process pool can run it off the crawl's reactor thread
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
 from copy import deepcopy
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from typing import TYPE_CHECKING, Any
@@ -41,6 +40,7 @@ from trafilatura.xml import xmltotxt
 
 from newsarchive.extract import chrome
 from newsarchive.extract.authors import page_credits
+from newsarchive.extract.result import Extraction, ExtractOptions, failed
 
 try:  # trafilatura's extraction proper, without bare_extraction's copy of the tree we no longer need
     from trafilatura.core import trafilatura_sequence
@@ -53,85 +53,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-EXTRACTOR_NAME = "newsarchive-trafilatura"
-EXTRACTOR_VERSION = f"3+trafilatura-{trafilatura.__version__}"
-MIN_WORDS = 20
 BINARY_CONTROL_SHARE = 0.02  # more control bytes than this in the first 4 KiB: not a text page
 MIN_YEAR = 1990  # dates before this are placeholders ("0001-01-01"), not publication dates
-FALLBACK_MIN_WORDS = 60  # below this many words after cleaning, try the uncleaned page and readability
 FALLBACK_GAIN = 1.5
 RECALL_CHECK_SHARE = 0.3  # precision output below this share of the main paragraphs' words: extract again ...
 RECALL_CHECK_MIN_WORDS = 100  # ... when those paragraphs hold at least this many words
 LANGID_CHARS = 800  # language id reads this much of the text (its cost grows with the length)
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"RIFF", b"\x00\x00", b"\xff\xfe\x00", b"OggS")
-
-
-@dataclass(frozen=True)
-class ExtractOptions:
-    min_words: int = MIN_WORDS
-    favor_precision: bool = True  # trafilatura's precision mode: measured on the tuning half of the site split (bench)
-    include_tables: bool = True
-    chrome_filters: bool = True  # generic DOM and line filters (off: plain trafilatura)
-    fallback_min_words: int = FALLBACK_MIN_WORDS
-    merge_passes: bool = False  # also run a precision pass and merge (costs a second trafilatura run)
-    fast: bool = False  # trafilatura without its readability/jusText comparison (faster, less exact)
-
-
-@dataclass(frozen=True)
-class Extraction:
-    url: str
-    status: str  # "ok" | "failed"
-    reason: str | None = None
-    title: str | None = None
-    author: str | None = None
-    published: datetime | None = None
-    modified: datetime | None = None
-    date_source: str | None = None
-    language: str | None = None
-    site: str | None = None
-    section: str | None = None
-    description: str | None = None
-    canonical_url: str | None = None
-    text: str = ""
-    extractor: str = EXTRACTOR_NAME
-    extractor_version: str = EXTRACTOR_VERSION
-    authors: tuple[str, ...] = ()
-    modified_source: str | None = None
-    agencies: tuple[str, ...] = ()  # news agencies credited (dpa, AFP, Reuters, APA), apart from the authors
-    image_url: str | None = None  # the lead image (og:image / JSON-LD image), absolute
-    tags: tuple[str, ...] = ()  # keywords / tags the page declares
-    paywalled: bool | None = None  # True when the page declares isAccessibleForFree=false; None: not declared
-    markdown: str = ""  # the body with headings, paragraphs and lists kept, as Markdown
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-    @property
-    def word_count(self) -> int:
-        return len(re.findall(r"\w+", self.text))
-
-    @property
-    def text_hash(self) -> str:
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
-
-    def as_record(self) -> dict[str, Any]:
-        """The fields written to the WARC metadata record (JSON-serialisable)."""
-        data = asdict(self)
-        for key in ("published", "modified"):
-            if data[key] is not None:
-                data[key] = data[key].isoformat()
-        data["authors"] = list(self.authors)
-        data["agencies"] = list(self.agencies)
-        data["tags"] = list(self.tags)
-        data["word_count"] = self.word_count
-        data["text_hash"] = self.text_hash
-        return data
-
-
-def failed(url: str, reason: str) -> Extraction:
-    return Extraction(url=url, status="failed", reason=reason)
 
 
 # -- input checks -------------------------------------------------------------------------------------------

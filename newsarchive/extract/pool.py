@@ -12,7 +12,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 
 from newsarchive.archive.charset import decode_html
 from newsarchive.archive.warc import StoredRecord, decoded_body
-from newsarchive.extract.article import Extraction, ExtractOptions, extract
+from newsarchive.extract.result import Extraction, ExtractOptions
 from newsarchive.extract.templates import TemplateModel
 
 
@@ -23,9 +23,18 @@ def make_executor(workers: int) -> Executor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
 
 
+def run_extract(html: str | bytes, url: str, options: ExtractOptions | None = None,
+                template: TemplateModel | None = None) -> Extraction:
+    """:func:`newsarchive.extract.article.extract`, imported where it runs: the process that submits pages
+    to the pool (the crawl's main process) never loads trafilatura and its dependencies."""
+    from newsarchive.extract.article import extract
+
+    return extract(html, url, options, template)
+
+
 def extract_record(record: StoredRecord, url: str, options: ExtractOptions,
                    template: TemplateModel | None = None) -> Extraction:
     """Extract the article of an archived HTML response, in a pool worker: transfer and content encodings
     undone and the charset decoded here, so the process reading the WARCs only ships bytes."""
     html, _encoding = decode_html(decoded_body(record), record.http_header("Content-Type"))
-    return extract(html, url, options, template)
+    return run_extract(html, url, options, template)

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from newsarchive.archive.models import Article
 from newsarchive.archive.urls import canonicalize
-from newsarchive.extract.article import Extraction
+from newsarchive.extract.result import Extraction
 
 
 @dataclass(frozen=True)

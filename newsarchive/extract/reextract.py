@@ -22,9 +22,10 @@ from newsarchive.archive.lookup import ArchiveLookup, NotArchived
 from newsarchive.archive.models import Article, Capture
 from newsarchive.archive.progress import ProgressCallback
 from newsarchive.archive.warc import WarcWriter, WarcWriterOptions, decoded_body, find_conversion
-from newsarchive.extract.article import EXTRACTOR_VERSION, Extraction, ExtractOptions, extract
+from newsarchive.extract.article import extract
 from newsarchive.extract.learning import load as load_template
 from newsarchive.extract.records import ArticleSource, article_row
+from newsarchive.extract.result import EXTRACTOR_VERSION, Extraction, ExtractOptions
 from newsarchive.extract.templates import TemplateModel
 
 logger = logging.getLogger(__name__)

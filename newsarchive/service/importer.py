@@ -55,9 +55,9 @@ from newsarchive.archive.warc import (
     sha1_digest,
 )
 from newsarchive.archive.warcscan import Damage, scan
-from newsarchive.extract.article import Extraction, ExtractOptions, failed
 from newsarchive.extract.pool import extract_record, make_executor
 from newsarchive.extract.records import ArticleSource, article_row
+from newsarchive.extract.result import Extraction, ExtractOptions, failed
 from newsarchive.extract.templates import TemplateModel
 
 logger = logging.getLogger(__name__)
