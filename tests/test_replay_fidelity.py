@@ -7,7 +7,6 @@ Needs Debian's chromium (``apt-get install chromium``), playwright (no browser d
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -20,12 +19,10 @@ import pytest
 from newsarchive.archive.home import ArchiveHome
 from newsarchive.archive.index import ArchiveIndex
 from newsarchive.web.replay import ReplayOptions, ReplayServer, timestamp
+from tests.chromium import chromium_browser
 from tests.test_requisites import crawl_demo
 
 pytestmark = pytest.mark.slow
-CHROMIUM = os.environ.get("NEWSARCHIVE_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--font-render-hinting=none"]
 OUTLET = "nx24"
 MAX_DIFFERENT = 0.002  # share of pixels that may differ (anti-aliasing); a missing image or font is >1 %
 PAGE_STATE = """() => ({
@@ -38,16 +35,7 @@ PAGE_STATE = """() => ({
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"chromium is not installed ({CHROMIUM}; apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed (pip install playwright; no `playwright install` needed)")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
+    yield from chromium_browser(["--font-render-hinting=none"])
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ keep them. Skipped when chromium or playwright is missing.
 from __future__ import annotations
 
 import os
-import shutil
 import struct
 import zlib
 from collections.abc import Iterator
@@ -22,12 +21,10 @@ import pytest
 
 from newsarchive.web.replay import ReplayOptions, ReplayServer
 from tests.archive_builder import BERICHT_URL, STORY_HTML, STORY_URL, Builder, BuiltArchive, at, build_archive
+from tests.chromium import chromium_browser
 
 pytestmark = pytest.mark.slow
-CHROMIUM = os.environ.get("NEWSARCHIVE_CHROMIUM", "/usr/bin/chromium")
 WIRE_URL = "https://wire.example/world/harbour-bridge-reopens-99.html"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
@@ -80,16 +77,7 @@ def colour_stats(png: bytes) -> tuple[float, int]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip(f"chromium is not installed ({CHROMIUM}; apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed (pip install playwright; no `playwright install` needed)")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
+    yield from chromium_browser()
 
 
 @pytest.fixture(scope="module")
