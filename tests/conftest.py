@@ -40,3 +40,15 @@ def demo_server_factory() -> Iterator[Callable[..., DemoServer]]:
     yield start
     for server in started:
         server.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_archive_in_the_working_directory() -> Iterator[None]:
+    """No test may write the default archive home (./newsarchive-data) where pytest runs: every test works
+    in its own temporary home."""
+    from pathlib import Path
+
+    default = Path("newsarchive-data")
+    existed = default.exists()
+    yield
+    assert existed or not default.exists(), "the test created ./newsarchive-data (give it a temporary home)"

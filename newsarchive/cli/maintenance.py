@@ -36,7 +36,8 @@ def db_upgrade(home: str | None, index_url: str | None) -> None:
     from newsarchive.archive.index import make_engine
     from newsarchive.archive.schema import current_revision, ensure_schema
 
-    engine = make_engine(resolve_home(home, index_url).ensure().index_url)
+    # no home directory is made for a server database; make_engine makes an SQLite file's directory
+    engine = make_engine(resolve_home(home, index_url).index_url)
     before = current_revision(engine)
     after = ensure_schema(engine)
     click.echo(f"schema {before or 'none'} -> {after}" if before != after else f"schema {after} (up to date)")
@@ -56,7 +57,7 @@ def db_current(home: str | None, index_url: str | None) -> None:
     from newsarchive.archive.index import make_engine
     from newsarchive.archive.schema import current_revision, head_revision
 
-    engine = make_engine(resolve_home(home, index_url).ensure().index_url)
+    engine = make_engine(resolve_home(home, index_url).index_url)
     current, head = current_revision(engine), head_revision()
     click.echo(f"current: {current or 'none (run: newsarchive db upgrade)'}\nhead:    {head}")
     engine.dispose()
