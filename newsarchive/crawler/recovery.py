@@ -25,6 +25,7 @@ from newsarchive.archive.index import ArchiveIndex
 from newsarchive.archive.models import Article, Capture, WarcRef
 from newsarchive.archive.reindex import article_from, capture_from, parse_warc_date
 from newsarchive.archive.warc import OPEN_SUFFIX, StoredRecord, WarcReadError, decoded_body, read_record
+from newsarchive.archive.warcscan import Damage, scan
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +42,6 @@ class TailReport:
 
 def index_unindexed(index: ArchiveIndex, path: str | Path, run_id: int | None = None) -> TailReport:
     """Add index rows for the records of one (closed) WARC file that no index row points at."""
-    from newsarchive.archive.verify import scan_members
-
     path = Path(path)
     name = path.name.removesuffix(OPEN_SUFFIX)
     known = index.indexed_records(name)
@@ -52,12 +51,13 @@ def index_unindexed(index: ArchiveIndex, path: str | Path, run_id: int | None = 
     metadata: dict[str, tuple[datetime, str, dict[str, Any]]] = {}
     records = 0
     try:
-        for member in scan_members(path):
-            ref = WarcRef(name, member.offset, member.length)
-            record = read_record(path.parent, ref)
+        for item in scan(path):  # each record decompressed once; a damaged region is skipped, not the rest
+            if isinstance(item, Damage):
+                logger.warning("%s; the records around it are indexed", item)
+                continue
             records += 1
-            _collect(ref, record, known, captures, sites, requests, metadata)
-    except (WarcReadError, ValueError, UnicodeDecodeError) as exc:
+            _collect(*item, known, captures, sites, requests, metadata)
+    except (ValueError, UnicodeDecodeError) as exc:
         logger.warning("%s: %s; the records before it are indexed", path, exc)
     for record_id, new in captures.items():
         new.run_id = run_id
