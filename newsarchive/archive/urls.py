@@ -35,10 +35,15 @@ def canonicalize(url: str, base: str | None = None) -> str:
     return urlunsplit((scheme, netloc, path, urlencode(sorted(query), doseq=True), ""))
 
 
+def without_www(netloc: str) -> str:
+    """``www.example.org`` -> ``example.org``: the www and bare forms of a host are one site."""
+    return netloc[4:] if netloc.startswith("www.") else netloc
+
+
 def url_key(url: str) -> str:
     """Identity of a URL across http/https and www/non-www variants (not fetchable)."""
     parts = urlsplit(canonicalize(url))
-    host = parts.netloc[4:] if parts.netloc.startswith("www.") else parts.netloc
+    host = without_www(parts.netloc)
     key = host + parts.path
     return key + ("?" + parts.query if parts.query else "")
 

@@ -36,7 +36,7 @@ from newsarchive import __version__
 from newsarchive.archive.cdxj import write_cdxj
 from newsarchive.archive.index import ArchiveIndex
 from newsarchive.archive.models import Article, Capture
-from newsarchive.archive.urls import netloc_of
+from newsarchive.archive.urls import netloc_of, without_www
 from newsarchive.archive.warc import OPEN_SUFFIX, warc_date
 
 logger = logging.getLogger(__name__)
@@ -73,9 +73,6 @@ class _Page:
     text: str
 
 
-def _bare(netloc: str) -> str:
-    return netloc[4:] if netloc.startswith("www.") else netloc
-
 
 def select_captures(index: ArchiveIndex, selection: WaczSelection) -> list[Capture]:
     """The selected responses and revisits, in time order, plus the originals their revisits need."""
@@ -87,7 +84,7 @@ def select_captures(index: ArchiveIndex, selection: WaczSelection) -> list[Captu
     with index.sessions() as s:
         netlocs = _site_netlocs(index, selection.sites)
         chosen = [c for c in s.scalars(stmt.order_by(Capture.fetched_at, Capture.id))
-                  if not netlocs or _bare(netloc_of(c.url)) in netlocs]
+                  if not netlocs or without_www(netloc_of(c.url)) in netlocs]
         have = {c.record_id for c in chosen}
         wanted = {c.refers_to_record_id for c in chosen if c.record_type == "revisit" and c.refers_to_record_id}
         missing = sorted(wanted - have)
@@ -101,7 +98,7 @@ def _site_netlocs(index: ArchiveIndex, sites: tuple[str, ...]) -> set[str]:
         return set()
     with index.sessions() as s:
         urls = s.scalars(select(Article.url).where(Article.site.in_(sites)).distinct())
-        return {_bare(s_.lower()) for s_ in sites} | {_bare(netloc_of(u)) for u in urls}
+        return {without_www(s_.lower()) for s_ in sites} | {without_www(netloc_of(u)) for u in urls}
 
 
 def _pages(index: ArchiveIndex, captures: list[Capture]) -> list[_Page]:

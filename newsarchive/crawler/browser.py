@@ -49,12 +49,11 @@ from newsarchive.crawler.middlewares import (
     CaptureMiddleware,
 )
 from newsarchive.crawler.session import ArchiveSession, CaptureInfo
-from newsarchive.crawler.sites import SiteConfig
+from newsarchive.crawler.sites import META_SITE, SiteConfig, site_named
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_EXECUTABLE = "/usr/bin/chromium"
-META_SITE = "newsarchive_site"
 META_LOG = "newsarchive_browser_log"  # the Playwright responses of the page, in order
 META_RENDERED = "newsarchive_rendered"  # set on rendered responses (the requisites middleware skips them)
 REQUISITE = "requisite"
@@ -122,8 +121,7 @@ class BrowserMiddleware:
         return None
 
     def site_of(self, request: Request) -> SiteConfig | None:
-        name = request.meta.get(META_SITE)
-        return next((s for s in getattr(self.crawler.spider, "sites", ()) if s.name == name), None)
+        return site_named(getattr(self.crawler.spider, "sites", ()), request.meta.get(META_SITE))
 
     # -- requests ---------------------------------------------------------------------------------------------
     def process_request(self, request: Request, spider: Spider | None = None) -> None:

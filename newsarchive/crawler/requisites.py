@@ -45,12 +45,11 @@ from newsarchive.archive.lookup import ArchiveLookup, NotArchived
 from newsarchive.archive.urls import url_key
 from newsarchive.crawler.middlewares import META_KIND, META_PRIOR
 from newsarchive.crawler.session import ArchiveSession
-from newsarchive.crawler.sites import SiteConfig
+from newsarchive.crawler.sites import META_SITE, SiteConfig, site_named
 
 logger = logging.getLogger(__name__)
 
 KIND = "requisite"
-META_SITE = "newsarchive_site"
 META_REQUISITE_OF = "newsarchive_requisite_of"  # URL of the page (or stylesheet) that referenced it
 META_RENDERED = "newsarchive_rendered"  # set by crawler/browser.py on pages a browser rendered
 CALLBACK = "parse_requisite"  # installed on the spider: requests must name a spider method (Redis queues)
@@ -236,11 +235,7 @@ class RequisitesMiddleware:
         yield from self.schedule(response, refs, site)
 
     def site_of(self, response: Response, spider: Spider) -> SiteConfig | None:
-        name = response.meta.get(META_SITE)
-        for site in getattr(spider, "sites", ()):
-            if site.name == name:
-                return site
-        return None
+        return site_named(getattr(spider, "sites", ()), response.meta.get(META_SITE))
 
     # -- scheduling ----------------------------------------------------------------------------------------------
     def schedule(self, response: Response, refs: Iterable[str], site: SiteConfig) -> Iterator[Request]:

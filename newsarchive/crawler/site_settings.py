@@ -29,11 +29,10 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from newsarchive.crawler.sites import SiteConfig
+from newsarchive.crawler.sites import META_SITE, SiteConfig
 
 logger = logging.getLogger(__name__)
 
-META_SITE = "newsarchive_site"  # set by the spiders (newsarchive.spiders.base.META_SITE)
 MIN_DELAY = 0.001  # seconds; see the module doc (per-slot concurrency needs a delay above 0)
 
 

@@ -22,12 +22,20 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from newsarchive.crawler.recrawl import RecrawlPolicy, parse_interval
+
+META_SITE = "newsarchive_site"  # request meta: the name of the site a request belongs to (set by the spiders)
+
+
+def site_named(sites: Iterable[SiteConfig], name: object) -> SiteConfig | None:
+    """The site called ``name`` (e.g. ``request.meta[META_SITE]``) among ``sites``, or None."""
+    return next((site for site in sites if site.name == name), None)
 
 
 class SitesConfigError(ValueError):

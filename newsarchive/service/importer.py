@@ -43,7 +43,7 @@ from newsarchive.archive.index import ArchiveIndex
 from newsarchive.archive.models import Article, Capture
 from newsarchive.archive.owner import pid_alive
 from newsarchive.archive.reindex import MAX_ID, capture_from, fit_id
-from newsarchive.archive.urls import host_of, netloc_of
+from newsarchive.archive.urls import host_of, netloc_of, without_www
 from newsarchive.archive.warc import (
     OPEN_SUFFIX,
     WARC_SUFFIX,
@@ -85,7 +85,7 @@ class ImportFilters:
     def matches(self, url: str, fetched_at: datetime) -> bool:
         if self.url_pattern and not re.search(self.url_pattern, url):
             return False
-        if self.hosts and not {_bare(host_of(url)), site_of(url)} & {_bare(h.lower()) for h in self.hosts}:
+        if self.hosts and not {without_www(host_of(url)), site_of(url)} & {without_www(h.lower()) for h in self.hosts}:
             return False
         if self.since and fetched_at < self.since:
             return False
@@ -128,13 +128,9 @@ class ImportReport:
 
 
 # -- sources ------------------------------------------------------------------------------------------------
-def _bare(host: str) -> str:
-    return host[4:] if host.startswith("www.") else host
-
-
 def site_of(url: str) -> str:
     """The site an imported page belongs to (its templates, its articles' ``site``): host[:port], no www."""
-    return _bare(netloc_of(url))
+    return without_www(netloc_of(url))
 
 
 def is_source(path: Path) -> bool:

@@ -37,11 +37,17 @@ from newsarchive.crawler.middlewares import (
 )
 from newsarchive.crawler.recrawl import RecrawlPolicy
 from newsarchive.crawler.session import ArchiveSession, CaptureInfo
-from newsarchive.crawler.sites import SiteConfig, SitesConfigError, load_sites, select_sites, with_limits
+from newsarchive.crawler.sites import (
+    META_SITE,
+    SiteConfig,
+    SitesConfigError,
+    load_sites,
+    select_sites,
+    with_limits,
+)
 
 logger = logging.getLogger(__name__)
 
-META_SITE = "newsarchive_site"
 META_DEPTH = "newsarchive_depth"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 NAV_PATH = re.compile(
