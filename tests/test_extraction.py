@@ -14,7 +14,8 @@ import pytest
 from newsarchive.demo.content import STORIES
 from newsarchive.demo.render import OUTLETS, page_chrome, render_article
 from newsarchive.extract import chrome
-from newsarchive.extract.article import clean_title, extract, parse_date
+from newsarchive.extract.article import extract
+from newsarchive.extract.metadata import clean_title, parse_date
 from newsarchive.extract.result import EXTRACTOR_NAME, EXTRACTOR_VERSION, Extraction, ExtractOptions
 
 ROOT = Path(__file__).resolve().parent.parent
