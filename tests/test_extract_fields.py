@@ -90,10 +90,13 @@ def test_rel_author_links_of_a_teaser_list_elsewhere_are_not_authors():
     assert got.authors == ("Erika Muster",)
 
 
-def test_the_publication_is_not_an_author():
+def test_the_publication_is_the_credit_only_when_no_person_is_named():
     head = ld({"@type": "NewsArticle", "author": {"@type": "Organization", "name": "Testbote"},
                "publisher": {"@type": "Organization", "name": "Testbote"}})
-    assert extract(page(article(), head), "https://testbote.example/bahn").authors == ()
+    assert extract(page(article(), head), "https://testbote.example/bahn").authors == ("Testbote",)
+    byline = "<div class='byline'>Von <a rel='author' href='/a/em'>Erika Muster</a></div>"
+    got = extract(page(article().replace("</h1>", f"</h1>{byline}"), head), "https://testbote.example/bahn")
+    assert got.authors == ("Erika Muster",)
 
 
 # -- declared fields ----------------------------------------------------------------------------------------

@@ -41,8 +41,12 @@ _URL = re.compile(r"https?://\S+|www\.\S+|@\w+")
 _BRACKETS = re.compile(r"[(\[]([^()\[\]]*)[)\]]")
 _SPLIT = re.compile(r"\s*(?:;|\|| und | and | & | et | e | y | i |/|,)\s*")
 # role words that stand where a name would: not a person, not an agency
-NOT_NAMES = frozenset({"agencies", "agenturen", "agentur", "redaktion", "red", "staff", "editor", "editors",
-                       "admin", "administrator", "newsroom", "guest", "gast", "anonymous", "name", "unknown"})
+# placeholders where a credit would be: never a credit, not even the page's own (:func:`house_credit`)
+NOT_CREDITS = frozenset({"agencies", "agenturen", "agentur", "admin", "administrator", "guest", "gast", "anonymous",
+                         "name", "unknown", "author", "autor"})
+# role words that stand where a name would: not a person, not an agency (a desk may still be the credit)
+NOT_NAMES = NOT_CREDITS | {"redaktion", "red", "staff", "editor", "editors", "newsroom"}
+COMMENT_VERBS = ("says", "sagt", "schreibt", "wrote")  # "Name says": a comment's heading, not a credit
 MAX_NAME_WORDS = 5
 MAX_NAME_CHARS = 60
 BYLINE_MAX_WORDS = 25
@@ -67,7 +71,7 @@ def _name_like(name: str) -> bool:
         return False
     if any(ch.isdigit() for ch in name) or not any(ch.isalpha() for ch in name) or name.endswith("*"):
         return False
-    if name.lower() in NOT_NAMES or words[-1].lower() in ("says", "sagt", "schreibt", "wrote"):
+    if name.lower() in NOT_NAMES or words[-1].lower() in COMMENT_VERBS:
         return False  # a role word; a comment's "Name says"
     return any(w[:1].isupper() for w in words)
 
@@ -159,20 +163,40 @@ def trafilatura_byline(tree: HtmlElement) -> str | None:
 def page_credits(sources: Sequence[Sequence[str]], tree: HtmlElement, publishers: Sequence[str],
                  ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Authors and agencies: from the first declared source (each a list of names: JSON-LD, then each
-    author meta) that names a person, else from the visible byline.
+    author meta) that names a person, else from the visible byline, else the page's own credit.
 
-    The publication itself (JSON-LD often names it as the author) is neither; agencies of every source
+    The publication itself (JSON-LD often names it as the author) is not a person; but when no source names
+    a person, the first credit the page gives (the publication, a desk such as "Redaktion", a user handle:
+    :func:`house_credit`) is what the page credits, and it is kept as the author. Agencies of every source
     consulted are kept.
     """
     houses = {_key(p) for p in publishers if p}
     agencies: tuple[str, ...] = ()
+    consulted: list[Sequence[str]] = []
     for names in [*sources, None]:  # None: the visible byline
-        found, more = split_credits(byline_credits(tree) if names is None else names)
+        raw = byline_credits(tree) if names is None else names
+        consulted.append(raw)
+        found, more = split_credits(raw)
         agencies = tuple(dict.fromkeys((*agencies, *more)))
         authors = tuple(dict.fromkeys(_without_house(a, houses) for a in found if not _house(a, houses)))
         if authors:
             return authors, agencies
-    return (), agencies
+    credit = next((c for raw in consulted if (c := house_credit(raw))), None)
+    return ((credit,) if credit and not agencies else ()), agencies
+
+
+def house_credit(raw: Iterable[str]) -> str | None:
+    """The first credit of ``raw`` that is neither a person nor an agency but still a credit: the publication
+    ("Testbote"), its desk ("Redaktion"), a lower-case user handle. Role prefixes, e-mails, URLs and
+    bracketed initials are stripped; placeholders (``NOT_CREDITS``: "admin", "unknown", "Agenturen") are none."""
+    for credit in raw:
+        text = _BRACKETS.sub(" ", _URL.sub(" ", _EMAIL.sub(" ", credit or "")))
+        name = _tidy(_PREFIX.sub("", text.strip()))
+        words = name.split()
+        if (words and len(words) <= MAX_NAME_WORDS and len(name) <= MAX_NAME_CHARS and not agency(name)
+                and any(ch.isalpha() for ch in name) and _key(name) not in NOT_CREDITS and words[-1].lower() not in COMMENT_VERBS):
+            return name
+    return None
 
 
 def _without_house(name: str, houses: set[str]) -> str:
