@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 from html import unescape
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -20,6 +22,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml.etree import XPath
 from lxml.html import HtmlElement
 
+from newsarchive.archive.urls import without_www
 from newsarchive.extract import chrome
 from newsarchive.extract.authors import page_credits
 
@@ -29,21 +32,29 @@ MIN_YEAR = 1990  # dates before this are placeholders ("0001-01-01"), not public
 LANGID_CHARS = 800  # language id reads this much of the text (its cost grows with the length)
 
 
-def parse_date(value: str | None) -> datetime | None:
-    """An aware datetime from an ISO 8601 string (a date alone is midnight UTC); None if unparseable."""
-    if not value or not isinstance(value, str):
-        return None
+def _naive_or_aware(value: str) -> datetime | None:
+    """The datetime an ISO 8601 (or RFC 2822, "Sat, 19 Oct 2019 00:04:00 +0200") string states, naive when
+    it states no offset; None if unparseable."""
     value = value.strip()
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        match = re.match(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?", value)
-        if not match:
-            return None
-        try:
-            moment = datetime.fromisoformat(match.group(0))
-        except ValueError:
-            return None
+        pass
+    match = re.match(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?", value)
+    try:
+        return datetime.fromisoformat(match.group(0)) if match else parsedate_to_datetime(value)
+    except (ValueError, TypeError, IndexError):
+        return None
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """An aware datetime from an ISO 8601 or RFC 2822 string (a date alone, or a time without an offset,
+    is taken as UTC); None if unparseable."""
+    if not value or not isinstance(value, str):
+        return None
+    moment = _naive_or_aware(value)
+    if moment is None:
+        return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -189,15 +200,64 @@ def _first_date(pairs: list[tuple[str, Any]]) -> tuple[datetime | None, str | No
     return None, None
 
 
+MAX_UTC_OFFSET = timedelta(hours=14)
+OFFSET_STEP = timedelta(minutes=15)  # every UTC offset in use is a multiple of a quarter hour
+
+
+def in_local_time(moment: datetime, values: list[Any]) -> datetime:
+    """``moment`` in the publisher's own UTC offset when it is given in UTC and another of the page's date
+    ``values`` states the same instant locally: with its offset, or as a naive local time (the offset is
+    then the difference, if a whole number of quarter hours up to 14 h). The calendar day of an article is
+    the publisher's day: 23:30 in Minneapolis is the next day in UTC."""
+    if moment.utcoffset():
+        return moment
+    for value in values:
+        local = _naive_or_aware(value) if isinstance(value, str) else None
+        if local is None:
+            continue
+        if local.tzinfo is not None:
+            if local == moment and local.utcoffset():
+                return local
+            continue
+        offset = local - moment.replace(tzinfo=None)
+        if offset and abs(offset) <= MAX_UTC_OFFSET and offset % OFFSET_STEP == timedelta(0):
+            return moment.astimezone(timezone(offset))
+    return moment
+
+
+_URL_DAY = re.compile(r"/((?:19|20)\d{2})/(\d{1,2})/(\d{1,2})(?:/|$)")
+
+
+def url_day(url: str) -> date | None:
+    """The publication day a URL path states ("/2019/10/22/slug"), if any."""
+    match = _URL_DAY.search(urlsplit(url).path)
+    try:
+        return date(*map(int, match.groups())) if match else None
+    except ValueError:
+        return None
+
+
+WEAK_DATE_SOURCES = ("time-element", "htmldate")  # found on the page, not declared for the article
+URL_DAY_TOLERANCE = timedelta(days=1)  # a declared time and the URL's day may differ by a time zone
+LOCAL_TIME_ELEMENTS = 3  # the first few <time> elements may state the published time in local time
+
+
 def find_dates(tree: HtmlElement, ld: dict[str, Any], metas: dict[str, str], url: str,
                ) -> tuple[datetime | None, str | None, datetime | None, str | None]:
-    """Published and modified dates with their sources: JSON-LD, meta tags, <time>, then htmldate."""
+    """Published and modified dates with their sources: JSON-LD, meta tags, <time>, then htmldate; a date
+    only found on the page (``WEAK_DATE_SOURCES``) gives way to the day in the URL when they disagree."""
     times = [t.get("datetime") for t in tree.iter("time") if t.get("datetime")]
-    published, source = _first_date([("json-ld", ld.get("datePublished")), ("json-ld", ld.get("dateCreated")),
-                                     *((f"meta:{k}", metas.get(k)) for k in PUBLISHED_KEYS),
-                                     *(("time-element", t) for t in times[:1])])
+    candidates = [("json-ld", ld.get("datePublished")), ("json-ld", ld.get("dateCreated")),
+                  *((f"meta:{k}", metas.get(k)) for k in PUBLISHED_KEYS), *(("time-element", t) for t in times[:1])]
+    published, source = _first_date(candidates)
     if published is None:
         published, source = _htmldate(tree, url)
+    day = url_day(url)
+    if day and (published is None or (source in WEAK_DATE_SOURCES
+                                      and abs(published.date() - day) > URL_DAY_TOLERANCE)):
+        published, source = datetime(day.year, day.month, day.day, tzinfo=UTC), "url"
+    if published is not None:
+        published = in_local_time(published, [v for _s, v in candidates] + times[1:LOCAL_TIME_ELEMENTS])
     modified, modified_source = _first_date([("json-ld", ld.get("dateModified")),
                                              *((f"meta:{k}", metas.get(k)) for k in MODIFIED_KEYS)])
     return published, source, modified, modified_source
@@ -292,10 +352,12 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMeta:
     raw_title = raw_title or metas.get("og:title") or metas.get("twitter:title") or _html_title(tree)
     declared = [names for names in (_names(ld.get("author")), *(_names(metas.get(k)) for k in AUTHOR_KEYS)) if names]
     host = (urlsplit(url).hostname or "").removeprefix("www.")
+    names = [site, host, host.split(".")[0], *_logo_headings(tree, url)]
     authors, agencies = page_credits(declared, tree, [site, host, host.split(".")[0], *_names(ld.get("publisher"))])
     published, source, modified, modified_source = find_dates(tree, ld, metas, url)
     return PageMeta(
-        title=_headline(tree, clean_title(raw_title, [site, host, host.split(".")[0]]), site), raw_title=raw_title,
+        title=_headline(tree, clean_title(raw_title, names), site, _declared_titles(tree, ld, metas, names), url),
+        raw_title=raw_title,
         authors=authors, agencies=agencies, image_url=_image_url(ld, metas, url), tags=_tags(tree, ld),
         paywalled=_paywalled(ld),
         published=published, date_source=source, modified=modified, modified_source=modified_source,
@@ -309,20 +371,56 @@ HEADLINE_MAX_WORDS = 40
 HEADLINE_OVERLAP = 0.5  # measured on the tuning half of the site split: 0.5 +19 titles on the string set, -1 on fundus
 
 
-def _headline(tree: HtmlElement, declared: str | None, site: str) -> str | None:
+def _links_home(h1: HtmlElement, text: str, url: str) -> bool:
+    """The ``<h1>`` is the site's logo: all its text is one link to the site's home page."""
+    links = h1.findall(".//a")
+    if len(links) != 1 or " ".join(links[0].text_content().split()) != text:
+        return False
+    home = urlsplit(urljoin(url, (links[0].get("href") or "").strip()))
+    same_site = without_www(home.hostname or "") == without_www(urlsplit(url).hostname or "")
+    return home.path in ("", "/") and not home.query and same_site
+
+
+def _logo_headings(tree: HtmlElement, url: str) -> list[str]:
+    """The site's name as its logo heading shows it (:func:`_links_home`), to strip from the ``<title>``."""
+    texts = ((h1, " ".join(h1.text_content().split())) for h1 in list(tree.iter("h1"))[:3])
+    return [text for h1, text in texts if text and _links_home(h1, text, url)]
+
+
+def _headline(tree: HtmlElement, declared: str | None, site: str, forms: Sequence[str] = (),
+              url: str = "") -> str | None:
     """The visible headline (one of the first ``<h1>``) when it is a form of the declared title (at least
-    half its words are in it; declared titles are often a longer SEO variant), else the declared title."""
+    half its words are in it; declared titles are often a longer SEO variant), else the declared title.
+
+    An ``<h1>`` often carries a kicker ("Kultur", "Minderheit in Syrien") in an element of its own or
+    before a separator; when a part of the ``<h1>`` without it is exactly one of the declared headline
+    ``forms`` (JSON-LD headline, og/twitter title, ``<title>`` without the site name), and the whole
+    ``<h1>`` is none of them, the sources agree on that part (:func:`_agreed_part`)."""
     if not declared:
         return declared
     wanted, house = set(chrome.words(declared)), "".join(chrome.words(site or ""))
+    known = {key for form in (declared, *forms) if (key := " ".join(chrome.words(form)))}
     for h1 in list(tree.iter("h1"))[:3]:
         text = " ".join(h1.text_content().split())
         toks = chrome.words(text)
-        if not toks or len(toks) > HEADLINE_MAX_WORDS or "".join(toks) == house:
+        if not toks or len(toks) > HEADLINE_MAX_WORDS or "".join(toks) == house or _links_home(h1, text, url):
             continue
+        if " ".join(toks) not in known and (part := _agreed_part(h1, text, known)):
+            return part
         if sum(t in wanted for t in toks) >= HEADLINE_OVERLAP * len(toks):
             return text
     return declared
+
+
+def _agreed_part(h1: HtmlElement, text: str, known: set[str]) -> str | None:
+    """The longest part of the ``<h1>`` that is one of the ``known`` headline forms (by words): a run of
+    its text nodes (a kicker sits in an element of its own) or of its separator-delimited pieces."""
+    nodes = [t for t in h1.itertext() if t.strip()]
+    runs = [" ".join("".join(nodes[i:j]).split()) for i in range(len(nodes)) for j in range(i + 1, len(nodes) + 1)]
+    pieces = _TITLE_SEPARATORS.split(text)
+    runs += [" - ".join(pieces[i:j]) for i in range(len(pieces)) for j in range(i + 1, len(pieces) + 1)]
+    agreed = [run for run in runs if " ".join(chrome.words(run)) in known]
+    return max(agreed, key=len) if agreed else None
 
 
 def _image_url(ld: dict[str, Any], metas: dict[str, str], url: str) -> str | None:
@@ -372,6 +470,13 @@ def _paywalled(ld: dict[str, Any]) -> bool | None:
         if isinstance(value, bool):
             return not value
     return None
+
+
+def _declared_titles(tree: HtmlElement, ld: dict[str, Any], metas: dict[str, str], site_names: list[str],
+                     ) -> list[str]:
+    """The headline as each source declares it, without the site name: JSON-LD, og, twitter, ``<title>``."""
+    forms = (ld.get("headline"), metas.get("og:title"), metas.get("twitter:title"), _html_title(tree))
+    return [t for form in forms if isinstance(form, str) and (t := clean_title(form, site_names))]
 
 
 def _title_forms(tree: HtmlElement, ld: dict[str, Any], metas: dict[str, str]) -> tuple[str, ...]:
