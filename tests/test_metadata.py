@@ -10,7 +10,7 @@ import pytest
 from lxml.html import fromstring
 
 from newsarchive.extract.authors import house_credit, page_credits
-from newsarchive.extract.metadata import in_local_time, page_metadata, parse_date, url_day
+from newsarchive.extract.metadata import in_local_time, on_url_day, page_metadata, parse_date, url_day
 
 URL = "https://testbote.example/politik/rathaus"
 
@@ -145,3 +145,20 @@ def test_a_declared_date_beats_the_url_day():
     head = ld({"@type": "NewsArticle", "datePublished": "2019-10-25T10:00:00+02:00"})
     got = meta_of("<p>x</p>", head, url="https://testbote.example/2019/10/22/rathaus/")
     assert got.published is not None and got.published.date() == date(2019, 10, 25) and got.date_source == "json-ld"
+
+
+def test_a_utc_time_the_day_after_the_url_day_is_shown_on_that_day():
+    moment = datetime(2020, 2, 25, 2, 25, tzinfo=UTC)
+    local = on_url_day(moment, date(2020, 2, 24))
+    assert local == moment and local.date() == date(2020, 2, 24) and local.utcoffset() == timedelta(hours=-3)
+    early = on_url_day(datetime(2020, 2, 23, 22, 0, tzinfo=UTC), date(2020, 2, 24))
+    assert early.date() == date(2020, 2, 24) and early.utcoffset() == timedelta(hours=2)
+
+
+@pytest.mark.parametrize(("moment", "day"), [
+    (datetime(2020, 2, 25, 14, 0, tzinfo=UTC), date(2020, 2, 24)),  # no offset of 15 h exists
+    (datetime(2020, 2, 27, 2, 0, tzinfo=UTC), date(2020, 2, 24)),  # days apart: a different date
+    (datetime.fromisoformat("2020-02-25T02:25:00+01:00"), date(2020, 2, 24)),  # the offset is declared
+])
+def test_the_url_day_leaves_other_times_alone(moment, day):
+    assert on_url_day(moment, day) is moment

@@ -237,6 +237,20 @@ def url_day(url: str) -> date | None:
         return None
 
 
+MIN_UTC_OFFSET = timedelta(hours=-12)
+
+
+def on_url_day(moment: datetime, day: date) -> datetime:
+    """``moment``, given in UTC, in the nearest whole-hour offset that puts it on the URL's ``day`` when it
+    falls on the day before or after: the URL states the publisher's local day (a story filed at 21:25 in
+    New York is in /2020/02/24/ but at 02:25 UTC the next day). The instant itself is unchanged."""
+    if moment.utcoffset() or abs(moment.date() - day) != timedelta(days=1):
+        return moment
+    hours = timedelta(hours=moment.hour)
+    offset = -(hours + timedelta(hours=1)) if moment.date() > day else timedelta(hours=24) - hours
+    return moment.astimezone(timezone(offset)) if MIN_UTC_OFFSET <= offset <= MAX_UTC_OFFSET else moment
+
+
 WEAK_DATE_SOURCES = ("time-element", "htmldate")  # found on the page, not declared for the article
 URL_DAY_TOLERANCE = timedelta(days=1)  # a declared time and the URL's day may differ by a time zone
 LOCAL_TIME_ELEMENTS = 3  # the first few <time> elements may state the published time in local time
@@ -258,6 +272,7 @@ def find_dates(tree: HtmlElement, ld: dict[str, Any], metas: dict[str, str], url
         published, source = datetime(day.year, day.month, day.day, tzinfo=UTC), "url"
     if published is not None:
         published = in_local_time(published, [v for _s, v in candidates] + times[1:LOCAL_TIME_ELEMENTS])
+        published = on_url_day(published, day) if day else published
     modified, modified_source = _first_date([("json-ld", ld.get("dateModified")),
                                              *((f"meta:{k}", metas.get(k)) for k in MODIFIED_KEYS)])
     return published, source, modified, modified_source
