@@ -162,3 +162,15 @@ def test_a_utc_time_the_day_after_the_url_day_is_shown_on_that_day():
 ])
 def test_the_url_day_leaves_other_times_alone(moment, day):
     assert on_url_day(moment, day) is moment
+
+
+# -- a byline found by its wording ---------------------------------------------------------------------------
+@pytest.mark.parametrize(("body", "want"), [
+    ("<h1>Rathaus</h1><p class='x'>06.11.2023 13:30 von Anna Muster</p><p>Text</p>", ("Anna Muster",)),
+    ("<h1>Rathaus</h1><div><i>By Jane Roe and John Doe</i></div>", ("Jane Roe", "John Doe")),
+    ("<h1>Rathaus</h1><h2>Von Tunis nach Teheran</h2><p>Von Wien und Linz</p>", ()),  # heading; not all names
+    ("<ul><li><a href='/w'>Von Wiener Walzer und Mozartkugeln</a></li></ul><p>x</p>", ()),  # a menu link
+    ("<p>Von der Stadt bezahlt.</p>", ()),
+])
+def test_a_short_line_that_reads_like_a_byline(body, want):
+    assert meta_of(body).authors == want

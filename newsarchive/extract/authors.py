@@ -12,7 +12,9 @@ e-mail addresses, URLs and handles are dropped; a part in brackets is an agency 
 themselves, not any site's wording.
 
 :func:`byline_credits` reads the visible byline: elements marked ``itemprop="author"`` or ``rel="author"``,
-else trafilatura's own byline search. It is used when JSON-LD and meta name no one.
+else trafilatura's own byline search, else a short line worded like a byline ("Von Anna Muster"). It is
+used when JSON-LD and meta name no one. When no source names a person, :func:`page_credits` keeps the
+page's own credit (the publication, a desk, a handle: :func:`house_credit`), as Fundus and trafilatura do.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ _PREFIX = re.compile(
     r"^\s*(?:(?:artikel|beitrag|text) von|vom|von|interview|by|text|texte|autor|autorin|autoren|author|authors|written by|"
     r"reported by|posted by|par|por|door)"
     r"\b\s*:?\s*", re.I)
+_BYLINE_LINE_DATE = re.compile(r"^\s*[\d.:/,\s-]+\s(?=\D)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"https?://\S+|www\.\S+|@\w+")
 _BRACKETS = re.compile(r"[(\[]([^()\[\]]*)[)\]]")
@@ -51,6 +54,7 @@ MAX_NAME_WORDS = 5
 MAX_NAME_CHARS = 60
 BYLINE_MAX_WORDS = 25
 BYLINE_MAX_CHARS = 120
+BYLINE_MAX_LINE = 60  # a byline found by its wording alone is short: "Von Anna Muster", a date before it
 
 
 def agency(part: str) -> str | None:
@@ -131,10 +135,38 @@ def marked_credits(tree: HtmlElement) -> list[str]:
 
 
 def byline_credits(tree: HtmlElement) -> list[str]:
-    """Credit strings from the visible byline: marked-up authors, else trafilatura's byline search."""
+    """Credit strings from the visible byline: marked-up authors, else trafilatura's byline search, else a
+    short line that reads like a byline (:func:`prefixed_byline`)."""
     if names := marked_credits(tree):
         return names
-    return [found] if (found := trafilatura_byline(tree)) else []
+    found = trafilatura_byline(tree) or prefixed_byline(tree)
+    return [found] if found else []
+
+
+# short text nodes with a byline word in them (filtered in C: a page has thousands of text nodes), not in
+# a link or a heading (menu entries and headlines: "Von Wien nach Linz")
+_SHORT_TEXTS = XPath(f"//body//text()[string-length(.) < {BYLINE_MAX_LINE}][contains(., 'von ') or "
+                     "contains(., 'Von ') or contains(., 'by ') or contains(., 'By ') or contains(., ':')]"
+                     "[not(ancestor::a or ancestor::h1 or ancestor::h2 or ancestor::h3)]")
+# a byline without markup: "Von Anna Muster", "By Jane Roe", "06.11.2023 13:30 von Anna Muster"
+_BYLINE_LINE = re.compile(r"^\s*(?:[\d.:/,\s-]+\s)?(?:von|by|written by|autor:|autorin:|author:|text:)\s+\S", re.I)
+NAME_PARTICLES = frozenset({"von", "van", "de", "der", "den", "da", "di", "du", "del", "la", "le", "ten", "ter", "bin",
+                            "al"})
+
+
+def prefixed_byline(tree: HtmlElement) -> str | None:
+    """The first short text node that begins with a byline prefix (after a date, if any) and then only
+    names people: full names (two words or more), every word capitalised but name particles ("von", "de"),
+    so that "Von Tunis nach Teheran" or "Von Wien und Linz" is not a byline."""
+    for text in _SHORT_TEXTS(tree):
+        if not _BYLINE_LINE.match(text):
+            continue
+        line = _BYLINE_LINE_DATE.sub("", text)
+        names = split_credits([line])[0]
+        if names and all(len(n.split()) >= 2 and all(w[:1].isupper() or w in NAME_PARTICLES for w in n.split())
+                         for n in names):
+            return line
+    return None
 
 
 def trafilatura_byline(tree: HtmlElement) -> str | None:
