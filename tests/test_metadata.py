@@ -174,3 +174,14 @@ def test_the_url_day_leaves_other_times_alone(moment, day):
 ])
 def test_a_short_line_that_reads_like_a_byline(body, want):
     assert meta_of(body).authors == want
+
+
+@pytest.mark.parametrize(("title", "want"), [
+    ("Neuer Bürgermeister gewählt | Testbote | Seit 1901 aus Linz", "Neuer Bürgermeister gewählt"),
+    ("Testbote - Politik - Neuer Bürgermeister gewählt", "Politik - Neuer Bürgermeister gewählt"),
+    ("Testbote | Neuer Bürgermeister gewählt | Testbote", "Neuer Bürgermeister gewählt"),
+])
+def test_title_without_the_site_name_and_its_tagline(title, want):
+    from newsarchive.extract.metadata import clean_title
+
+    assert clean_title(title, ["Testbote", "testbote.example"]) == want

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from html import unescape
+from itertools import groupby
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -297,7 +298,8 @@ SITE_PART_MAX_WORDS = 6
 
 
 def clean_title(title: str | None, site_names: list[str]) -> str | None:
-    """The headline without a site suffix or prefix ("Headline | Site", "Site - Headline")."""
+    """The headline without a site suffix or prefix ("Headline | Site", "Site - Headline") and without the
+    site's tagline on the far side of the site name ("Headline | Site | Since 2005")."""
     if not title:
         return None
     title = " ".join(unescape(title).split())  # JSON-LD headlines often carry "&quot;", "&#039;"
@@ -311,9 +313,10 @@ def clean_title(title: str | None, site_names: list[str]) -> str | None:
         toks = chrome.words(part)
         return "".join(toks) in names or (len(toks) <= SITE_PART_MAX_WORDS and any(t in labels for t in toks))
 
-    keep = [p for p in parts if not site_like(p)]
-    if keep and len(keep) < len(parts):
-        return " - ".join(keep)
+    # the first run of parts that are not the site's name: a tagline beyond the site name goes with it
+    runs = [list(run) for is_site, run in groupby(parts, key=site_like) if not is_site]
+    if runs and len(runs[0]) < len(parts):
+        return " - ".join(runs[0])
     last, rest = parts[-1], " ".join(parts[:-1])
     if last[:1] in "„“”\"«»'‚‘’" or not (last[:1].isupper() or last[:1].isdigit()):
         return title  # a quoted or lower-case tail is part of the headline, not a site name
