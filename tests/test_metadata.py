@@ -185,3 +185,9 @@ def test_title_without_the_site_name_and_its_tagline(title, want):
     from newsarchive.extract.metadata import clean_title
 
     assert clean_title(title, ["Testbote", "testbote.example"]) == want
+
+
+def test_the_separator_after_a_kicker_is_not_part_of_the_headline():
+    head = ld({"@type": "NewsArticle", "headline": "Neuer Bürgermeister gewählt"})
+    body = "<h1><span>Rathaus</span><span> : </span>Neuer Bürgermeister gewählt</h1>"
+    assert meta_of(body, head).title == "Neuer Bürgermeister gewählt"

@@ -291,6 +291,7 @@ def _htmldate(tree: HtmlElement, url: str) -> tuple[datetime | None, str | None]
     return (moment, "htmldate") if plausible(moment) else (None, None)
 
 
+SEPARATOR_CHARS = " |-–—:·•»/"  # what may stand between a headline and a site name or kicker
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+|\s+::\s+")
 
 
@@ -321,7 +322,7 @@ def clean_title(title: str | None, site_names: list[str]) -> str | None:
     if last[:1] in "„“”\"«»'‚‘’" or not (last[:1].isupper() or last[:1].isdigit()):
         return title  # a quoted or lower-case tail is part of the headline, not a site name
     if len(chrome.words(last)) <= 4 and len(chrome.words(rest)) >= 2 * len(chrome.words(last)):
-        return title[: title.rfind(last)].rstrip(" |-–—:·•»")
+        return title[: title.rfind(last)].rstrip(SEPARATOR_CHARS)
     return title
 
 
@@ -438,7 +439,7 @@ def _agreed_part(h1: HtmlElement, text: str, known: set[str]) -> str | None:
     pieces = _TITLE_SEPARATORS.split(text)
     runs += [" - ".join(pieces[i:j]) for i in range(len(pieces)) for j in range(i + 1, len(pieces) + 1)]
     agreed = [run for run in runs if " ".join(chrome.words(run)) in known]
-    return max(agreed, key=len) if agreed else None
+    return max(agreed, key=len).strip(SEPARATOR_CHARS) if agreed else None
 
 
 def _image_url(ld: dict[str, Any], metas: dict[str, str], url: str) -> str | None:
