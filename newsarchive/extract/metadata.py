@@ -4,6 +4,17 @@ language, site name, section, canonical URL, image, tags and paywall flag (:clas
 Sources in order of trust: JSON-LD (``NewsArticle`` and kin, ``@graph`` resolved), ``<meta>`` (OpenGraph,
 Dublin Core, ``article:*``), then the visible page (``<h1>``, bylines via
 :mod:`newsarchive.extract.authors`, htmldate for dates).
+
+Where sources differ, agreement decides:
+
+- title: the ``<h1>`` when it is a form of the declared headline; the part of it a declared form states
+  exactly when it carries a kicker; never a logo heading that links home (that is the site's name, and it
+  is stripped from the ``<title>`` with the site's tagline);
+- date: the first declared date, shown in the publisher's own UTC offset when another source states the
+  same instant locally or the URL's day implies it; a date merely found on the page (``<time>``,
+  htmldate) gives way to the URL's day when they are days apart.
+
+Every step reads the tree already parsed; nothing here walks the document more than a few XPath passes.
 """
 
 from __future__ import annotations
