@@ -225,8 +225,9 @@ def house_credit(raw: Iterable[str]) -> str | None:
         text = _BRACKETS.sub(" ", _URL.sub(" ", _EMAIL.sub(" ", credit or "")))
         name = _tidy(_PREFIX.sub("", text.strip()))
         words = name.split()
-        if (words and len(words) <= MAX_NAME_WORDS and len(name) <= MAX_NAME_CHARS and not agency(name)
-                and any(ch.isalpha() for ch in name) and _key(name) not in NOT_CREDITS and words[-1].lower() not in COMMENT_VERBS):
+        if not words or len(words) > MAX_NAME_WORDS or len(name) > MAX_NAME_CHARS or agency(name):
+            continue
+        if any(ch.isalpha() for ch in name) and _key(name) not in NOT_CREDITS and words[-1].lower() not in COMMENT_VERBS:
             return name
     return None
 

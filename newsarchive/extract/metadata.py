@@ -382,8 +382,9 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMeta:
     raw_title = raw_title or metas.get("og:title") or metas.get("twitter:title") or _html_title(tree)
     declared = [names for names in (_names(ld.get("author")), *(_names(metas.get(k)) for k in AUTHOR_KEYS)) if names]
     host = (urlsplit(url).hostname or "").removeprefix("www.")
-    names = [site, host, host.split(".")[0], *_logo_headings(tree, url)]
-    authors, agencies = page_credits(declared, tree, [site, host, host.split(".")[0], *_names(ld.get("publisher"))])
+    site_names = [site, host, host.split(".")[0]]
+    authors, agencies = page_credits(declared, tree, [*site_names, *_names(ld.get("publisher"))])
+    names = [*site_names, *_logo_headings(tree, url)]
     published, source, modified, modified_source = find_dates(tree, ld, metas, url)
     return PageMeta(
         title=_headline(tree, clean_title(raw_title, names), site, _declared_titles(tree, ld, metas, names), url),
@@ -417,8 +418,7 @@ def _logo_headings(tree: HtmlElement, url: str) -> list[str]:
     return [text for h1, text in texts if text and _links_home(h1, text, url)]
 
 
-def _headline(tree: HtmlElement, declared: str | None, site: str, forms: Sequence[str] = (),
-              url: str = "") -> str | None:
+def _headline(tree: HtmlElement, declared: str | None, site: str, forms: Sequence[str], url: str) -> str | None:
     """The visible headline (one of the first ``<h1>``) when it is a form of the declared title (at least
     half its words are in it; declared titles are often a longer SEO variant), else the declared title.
 
