@@ -37,7 +37,7 @@ import sys
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -158,6 +158,11 @@ def warm_up(options: ExtractOptions) -> None:
 
     if hasattr(external, "jt_stoplist_init"):  # jusText's stop lists load on first use (~0.3 s)
         external.jt_stoplist_init()
+    from htmldate.extractors import external_date_parser
+
+    # dateparser compiles every locale's regular expressions the first time a date string matches none
+    # (~1.8 s per process, then cached): a crawl's long-lived worker pays it once, not on its pages
+    external_date_parser("0 xq", "%Y-%m-%d")
 
 
 def run_ours(page: Page) -> Result:
@@ -360,6 +365,20 @@ def report(name: str, pairs: list[Pair], margin: float, rounds: int) -> None:
               f"[{split}] {reason(p)}")
 
 
+def extract_options(settings: Sequence[str], *, fast: bool = False) -> ExtractOptions:
+    """ExtractOptions with ``NAME=VALUE`` settings applied (bool, int or float fields, by their defaults)."""
+    options = ExtractOptions(fast=True) if fast else ExtractOptions()
+    changes: dict[str, object] = {}
+    for setting in settings:
+        name, _, value = setting.partition("=")
+        current = getattr(options, name)  # AttributeError: no such option
+        if isinstance(current, bool):
+            changes[name] = value.lower() in ("1", "true", "yes", "on")
+        else:
+            changes[name] = type(current)(value)
+    return replace(options, **changes)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the benchmarks directory")
@@ -371,7 +390,10 @@ def main() -> None:
                         help="run only the pages of one half of the site split")
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap rounds")
     parser.add_argument("--fast", action="store_true", help="newsarchive with ExtractOptions(fast=True)")
+    parser.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
+                        help="set one ExtractOptions field for newsarchive (repeatable): --option merge_passes=true")
     args = parser.parse_args()
+    options = extract_options(args.option, fast=args.fast)
     chosen = [s for s in args.sets.split(",") if s]
     for name in chosen:
         pages = LOADERS[name](args.data)
@@ -380,7 +402,7 @@ def main() -> None:
         if args.limit:
             pages = pages[:: max(1, len(pages) // args.limit)]
         start = time.perf_counter()
-        pairs = run_all(pages, args.processes, ExtractOptions(fast=True) if args.fast else ExtractOptions())
+        pairs = run_all(pages, args.processes, options)
         score(pairs)
         report(name, pairs, args.margin, args.bootstrap)
         print(f"   ({time.perf_counter() - start:.0f} s wall, {args.processes} processes)")

@@ -50,6 +50,7 @@ SENTENCE_MAX_LINK_SHARE = 0.5  # ... and at most this share of them in links
 MAIN_TEXT_SHARE = 0.5  # an element whose words are at least this much main-text paragraphs is article, not chrome
 CHROME_ROLES = frozenset({"complementary", "navigation", "banner", "contentinfo", "dialog", "alertdialog"})
 KEEP_TAGS = frozenset({"html", "body", "main", "article"})
+INLINE_TAGS = frozenset("a abbr b bdi cite code em i kbd mark q s small span strong sub sup time u var".split())
 SUBHEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 _TOKEN = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")  # words of a class name, camelCase split
 _TAXONOMY_HEADS = frozenset("tag category categories post format status type section topic".split())
@@ -181,6 +182,8 @@ def find_chrome(root: HtmlElement, *, guard_share: float = GUARD_SHARE,
             continue  # (a main-text paragraph is spared below anyway)
         if not (_hidden(el) or _named_chrome(el) or (el.tag in ("p", "ul", "ol") and _link_teaser(el))):
             continue
+        if el.tag in INLINE_TAGS and _in_sentence(el):
+            continue  # a linked or styled word in running text ("<a class=tag-link>Balkon</a>") is the sentence's
         if el.tag in SUBHEADINGS and not _hidden(el) and _among_main_text(el, paras):
             continue  # a subheading among the main paragraphs is the article's, whatever its class
         if gone and any(a in gone for a in el.iterancestors()):
@@ -193,6 +196,18 @@ def find_chrome(root: HtmlElement, *, guard_share: float = GUARD_SHARE,
         doomed.append(el)
         gone.add(el)
     return doomed
+
+
+def _in_sentence(el: HtmlElement) -> bool:
+    """Words of the enclosing text stand on both sides of ``el``: it is part of a sentence, not a block."""
+    if not (el.tail and el.tail.strip()):
+        return False
+    prev = el.getprevious()
+    if prev is not None:
+        return bool(prev.tail and prev.tail.strip()) or (isinstance(prev.tag, str) and prev.tag in INLINE_TAGS
+                                                          and bool(prev.text_content().strip()))
+    parent = el.getparent()
+    return parent is not None and bool(parent.text and parent.text.strip())
 
 
 def _among_main_text(heading: HtmlElement, paras: Paragraphs) -> bool:
