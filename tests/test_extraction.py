@@ -171,6 +171,24 @@ def test_container_named_like_chrome_is_kept_when_it_holds_the_article():
     assert "Teilen" not in got.text
 
 
+def test_linked_word_inside_a_sentence_is_kept_whatever_its_class():
+    linked = "Die Strecke führt über den <a class='tags-link' href='/t/linz'>Linzer</a> Hauptbahnhof bis nach Graz."
+    paras = "".join(f"<p>{p}</p>" for p in ARTICLE) + f"<p>{linked}</p>"
+    html = wrap(f"<article><h1>Bahn baut aus</h1>{paras}</article><div class='tags'><a href='/t/bahn'>Bahn</a></div>")
+    got = extract(html, "https://x.example/")
+    assert norm("Die Strecke führt über den Linzer Hauptbahnhof bis nach Graz.") in norm(got.text)
+    assert not any(norm(line) == "bahn" for line in got.text.splitlines())
+
+
+def test_standfirst_sentence_is_kept_as_the_article_s():
+    lead = "Zwölf neue Strecken und ein dichterer Takt: Die Regierung legt ihre Pläne für die Bahn bis 2030 vor."
+    paras = "".join(f"<p>{p}</p>" for p in ARTICLE)
+    html = wrap(f"<article><h1>Bahn baut aus</h1><p class='article-standfirst'>{lead}</p>"
+                f"<div class='body'>{paras}</div></article>")
+    got = extract(html, "https://x.example/")
+    assert norm(lead) in norm(got.text) and all(norm(p) in norm(got.text) for p in ARTICLE)
+
+
 def test_multi_container_article_is_kept_whole_without_the_teaser_between():
     first = "".join(f"<p>{p}</p>" for p in ARTICLE[:4])
     second = "".join(f"<p>{p}</p>" for p in ARTICLE[4:])
