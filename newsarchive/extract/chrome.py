@@ -110,6 +110,11 @@ def link_share(el: HtmlElement) -> float:
     return sum(text_len(a) for a in el.iter("a")) / words
 
 
+def _few_links(block: HtmlElement) -> bool:
+    """At most :data:`SENTENCE_MAX_LINK_SHARE` of the block's words are link text."""
+    return block.find(".//a") is None or link_share(block) <= SENTENCE_MAX_LINK_SHARE
+
+
 def _link_teaser(el: HtmlElement) -> bool:
     """A paragraph that is one short link, or a list whose every item is mostly a link."""
     if el.tag == "p":
@@ -122,7 +127,8 @@ class Paragraphs:
     """The page's paragraphs, measured once: words per ``<p>`` (and per ``<div>`` of bare text lines split by
     ``<br>``), the article's text container, and its *main-text* paragraphs (sentence-like, few links, in
     containers shaped like the one holding the most such text: the same tag and class). Class names and
-    visibility never decide against a main-text paragraph."""
+    visibility never decide against a main-text paragraph. A paragraph inside a link (a teaser card wrapped
+    in ``<a>``) is not counted at all: it is link text, and must not shield its list as "the article"."""
 
     def __init__(self, root: HtmlElement) -> None:
         self.words: dict[HtmlElement, int] = {}
@@ -130,6 +136,8 @@ class Paragraphs:
         by_shape: dict[tuple[str, str], int] = {}
         sentence: dict[HtmlElement, tuple[str, str]] = {}
         for block in _BLOCKS(root):
+            if next(block.iterancestors("a"), None) is not None:
+                continue  # inside a link (a teaser card wrapped in <a>): link text, never the article's paragraphs
             if block.tag == "p":
                 n = text_len(block)
                 holder = block.getparent()
@@ -142,7 +150,7 @@ class Paragraphs:
             if holder is None:
                 continue
             own[holder] = own.get(holder, 0) + n
-            if n >= SENTENCE_MIN_WORDS and (block.find(".//a") is None or link_share(block) <= SENTENCE_MAX_LINK_SHARE):
+            if n >= SENTENCE_MIN_WORDS and _few_links(block):
                 shape = (str(holder.tag), (holder.get("class") or "").strip())
                 by_shape[shape] = by_shape.get(shape, 0) + n
                 sentence[block] = shape
