@@ -9,8 +9,9 @@ Two stages, both site-agnostic (no rule names a site, a page, a URL or one site'
   decide before names: never the article's text container or its ancestors, nor an element holding a large
   share of the page's paragraph words, nor one made mostly of *main-text* paragraphs (sentence-like, few
   links, in containers shaped like the one holding most such text: :class:`Paragraphs`), nor a subheading
-  among them. So ``<p class="paywall">`` around every paragraph, a grid named ``sidebar-grid__content`` or a
-  hidden-until-script article body stay. Utility-class variants (``print:max-w-none``) are not names.
+  among them, nor an inline element inside running text (a linked word mid-sentence). So ``<p class="paywall">``
+  around every paragraph, a grid named ``sidebar-grid__content`` or a hidden-until-script article body stay.
+  Utility-class variants (``print:max-w-none``) are not names.
   A split article (several containers shaped like the text container) is joined (:func:`join_containers`).
 - :func:`filter_lines` works on the extracted text: it drops a leading headline that repeats one of the
   page's title forms, lines that are common furniture phrases (English and German: "Read more:", "Mehr
