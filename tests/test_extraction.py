@@ -10,6 +10,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
+from trafilatura.utils import load_html
 
 from newsarchive.demo.content import STORIES
 from newsarchive.demo.render import OUTLETS, page_chrome, render_article
@@ -170,6 +171,40 @@ def test_container_named_like_chrome_is_kept_when_it_holds_the_article():
     got = extract(html, "https://x.example/")
     assert all(norm(p) in norm(got.text) for p in ARTICLE)
     assert "Teilen" not in got.text
+
+
+def test_linked_word_inside_a_sentence_is_kept_whatever_its_class():
+    linked = "Die Strecke führt über den <a class='tags-link' href='/t/linz'>Linzer</a> Hauptbahnhof bis nach Graz."
+    paras = "".join(f"<p>{p}</p>" for p in ARTICLE) + f"<p>{linked}</p>"
+    html = wrap(f"<article><h1>Bahn baut aus</h1>{paras}</article><div class='tags'><a href='/t/bahn'>Bahn</a></div>")
+    got = extract(html, "https://x.example/")
+    assert norm("Die Strecke führt über den Linzer Hauptbahnhof bis nach Graz.") in norm(got.text)
+    assert not any(norm(line) == "bahn" for line in got.text.splitlines())
+
+
+def test_teaser_cards_wrapped_in_links_are_not_main_text():
+    """Paragraphs inside ``<a>`` (teaser cards) are link text: they never vote for the article's container."""
+    teasers = ["Die Regierung hat am Dienstag neue Pläne für den Ausbau der Autobahn vorgestellt, die bis 2035 gelten.",
+               "Vorgesehen sind acht zusätzliche Brücken im Westen des Landes sowie ein neuer Tunnel bei Salzburg.",
+               "Der Finanzminister sprach in Linz von der teuersten Investition seit dem Bau der Westautobahn.",
+               "Kritik kam von Umweltverbänden, die einen Verlust von mehreren hundert Hektar Wald befürchten."]
+    cards = "".join(f"<li><a href='/s{n}'><div><h3>Meldung {n}</h3><p>{t} {t}</p></div></a></li>"
+                    for n, t in enumerate(teasers * 3))
+    paras = "".join(f"<p>{p}</p>" for p in ARTICLE)
+    html = wrap(f"<div class='box'><h1>Bahn baut aus</h1>{paras}</div><div><ul>{cards}</ul></div>")
+    paragraphs = chrome.Paragraphs(load_html(html))
+    assert all(not any(t in p.text_content() for t in teasers) for p in paragraphs.main)
+    got = extract(html, "https://x.example/")
+    assert all(norm(p) in norm(got.text) for p in ARTICLE) and not any(norm(t) in norm(got.text) for t in teasers)
+
+
+def test_standfirst_sentence_is_kept_as_the_article_s():
+    lead = "Zwölf neue Strecken und ein dichterer Takt: Die Regierung legt ihre Pläne für die Bahn bis 2030 vor."
+    paras = "".join(f"<p>{p}</p>" for p in ARTICLE)
+    html = wrap(f"<article><h1>Bahn baut aus</h1><p class='article-standfirst'>{lead}</p>"
+                f"<div class='body'>{paras}</div></article>")
+    got = extract(html, "https://x.example/")
+    assert norm(lead) in norm(got.text) and all(norm(p) in norm(got.text) for p in ARTICLE)
 
 
 def test_multi_container_article_is_kept_whole_without_the_teaser_between():
