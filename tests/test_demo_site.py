@@ -431,7 +431,7 @@ def test_module_runs_in_the_foreground_until_interrupted() -> None:
         assert set(outlets) == set(render.OUTLETS)
         assert get(outlets["wien24"]).status == 200
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
+        out, err = proc.communicate(timeout=60)
         assert proc.returncode == 0 and "stopping" in out and "Traceback" not in err
         assert "GET /" not in err, "request handlers do not log to stderr"
     finally:

@@ -616,13 +616,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sites-toml", metavar="PATH", help="also write a sites.toml for the running sites")
     args = parser.parse_args(argv)
     with serve_demo(hostile=args.hostile, stories_per_outlet=args.stories) as demo:
-        for key, url in demo.sites.items():
-            print(f"{key:12} {url}/", flush=True)
-        if args.sites_toml:
-            with open(args.sites_toml, "w", encoding="utf-8") as fh:
-                fh.write(demo.sites_toml())
-            print(f"sites.toml: {args.sites_toml}", flush=True)
-        try:
+        try:  # Ctrl-C may come as soon as the first address is printed, before the wait begins
+            for key, url in demo.sites.items():
+                print(f"{key:12} {url}/", flush=True)
+            if args.sites_toml:
+                with open(args.sites_toml, "w", encoding="utf-8") as fh:
+                    fh.write(demo.sites_toml())
+                print(f"sites.toml: {args.sites_toml}", flush=True)
             threading.Event().wait()
         except KeyboardInterrupt:
             print("stopping", flush=True)
