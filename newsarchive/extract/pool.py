@@ -16,6 +16,7 @@ import gc
 import logging
 import multiprocessing
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from multiprocessing import forkserver
 from typing import TYPE_CHECKING
 
 from newsarchive.archive.charset import decode_html
@@ -46,6 +47,9 @@ def make_executor(workers: int) -> Executor:
     context = multiprocessing.get_context("forkserver")
     # effective when this process starts its forkserver, i.e. with its first pool; "__main__" is the default
     context.set_forkserver_preload(["__main__", PRELOAD])
+    # start it now: it prepares while the crawl fetches its first pages, instead of when the first page is
+    # submitted (the submitting thread, the crawl's reactor, waits for the first worker to be forked)
+    forkserver.ensure_running()
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
