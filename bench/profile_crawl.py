@@ -24,7 +24,7 @@ from crawl import PAGES_DIR, make_site, measure, newsarchive_cmd, real_pages, wi
 from localsite import serve
 
 
-def crawl(pages: int, workers: int, home: str, stats_file: Path | None, importtime: bool = False) -> None:
+def crawl(pages: int, workers: int, home: str, stats_file: Path | None) -> None:
     """One crawl of a local site into ``home``, under cProfile when ``stats_file`` is given."""
     site = make_site(pages, real_pages(PAGES_DIR))
     server = serve(site)
@@ -34,8 +34,6 @@ def crawl(pages: int, workers: int, home: str, stats_file: Path | None, importti
     if stats_file is not None:
         assert cmd[1:3] == ["-m", "newsarchive"]
         cmd[1:3] = ["-m", "cProfile", "-o", str(stats_file), "-m", "newsarchive"]
-    if importtime:
-        cmd[1:1] = ["-X", "importtime"]
     try:
         usage = measure(cmd)
     finally:
