@@ -12,9 +12,12 @@ Measured with ``bench/crawl.py``: py3langid's model alone is ~75 MB and ~0.7 s C
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import gc
 import logging
 import multiprocessing
+from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from multiprocessing import forkserver
 from typing import TYPE_CHECKING
@@ -75,10 +78,34 @@ def prepare_worker_process() -> None:
 def run_extract(html: str | bytes, url: str, options: ExtractOptions | None = None,
                 template: TemplateModel | None = None) -> Extraction:
     """:func:`newsarchive.extract.article.extract`, imported where it runs: the process that submits pages
-    to the pool (the crawl's main process) never loads trafilatura and its dependencies."""
+    to the pool (the crawl's main process) never loads trafilatura and its dependencies. Then the memory
+    the page's trees took is handed back (:func:`release_free_memory`)."""
     from newsarchive.extract.article import extract
 
-    return extract(html, url, options, template)
+    try:
+        return extract(html, url, options, template)
+    finally:
+        release_free_memory()
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(None).malloc_trim  # type: ignore[no-any-return]
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+def release_free_memory() -> None:
+    """Return the C heap's free pages to the system (glibc's ``malloc_trim``; elsewhere nothing).
+
+    A page's lxml trees are freed after extraction, but the allocator keeps the free pages between the live
+    objects resident, so a worker's memory creeps up page by page. Measured on 139 real pages in 2 workers
+    (/tmp probe, smaps): 29 MB less PSS for the pool, for ~0.7 ms CPU per page (about 2% of extraction).
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def extract_record(record: StoredRecord, url: str, options: ExtractOptions,
