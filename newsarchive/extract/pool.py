@@ -5,7 +5,7 @@ no fork of a running reactor's or a database connection's threads. ``workers <= 
 instead (debugging, or a machine where processes cannot be started).
 
 The forkserver prepares once what every worker needs (:func:`prepare_worker_process`, run by the preload
-module :mod:`newsarchive.extract.forkserver`): the extraction libraries imported and the language model
+module :mod:`newsarchive.extract.preload`): the extraction libraries imported and the language model
 loaded before any worker is forked, so the workers share those pages instead of each loading its own copy
 (py3langid's model alone is ~75 MB and ~0.7 s CPU per process). ``bench/profile_pool.py``: 2 workers after
 139 real pages hold 225 MB PSS with the forkserver, against 402 MB when each worker loaded its own.
@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # the WARC reader (warcio, the index models) loads in a worke
 
 logger = logging.getLogger(__name__)
 
-PRELOAD = "newsarchive.extract.forkserver"  # imported by the forkserver: runs prepare_worker_process()
+PRELOAD = "newsarchive.extract.preload"  # imported by the forkserver: runs prepare_worker_process()
 # A short article page without a date, so that its extraction goes through every stage a page may need: the
 # parse, metadata and htmldate's date search, language detection, the body with trafilatura's fallbacks
 # (readability, and jusText's stop word lists for a text this short) and then ours (untouched page and
