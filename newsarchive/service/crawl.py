@@ -6,11 +6,6 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-# Scrapy's TLS context factory module makes its deprecated aliases with inspect.stack(), whose cost grows
-# with the depth of the stack and the number of modules loaded: imported here, before the index and the
-# spiders and far from the reactor's deep stack, it takes ~0.03 s CPU instead of ~0.5 s when the crawl's
-# engine first imports it (bench/profile_crawl.py).
-import scrapy.core.downloader.contextfactory  # noqa: F401
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
