@@ -26,6 +26,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    text,
 )
 from sqlalchemy import (
     Index as SqlIndex,
@@ -154,12 +155,14 @@ class Article(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     title: Mapped[str | None] = mapped_column(Text)
     author: Mapped[str | None] = mapped_column(Text)  # the authors joined by "; " (see ``authors``)
-    authors: Mapped[list[str]] = mapped_column(JSON, default=list)
-    agencies: Mapped[list[str]] = mapped_column(JSON, default=list)  # dpa, AFP, Reuters, APA ...
+    # the server defaults of the columns migration 0003 added to existing rows; so a database created from
+    # the models equals a migrated one (tests/test_migrations.py)
+    authors: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    agencies: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))  # dpa, AFP, ...
     image_url: Mapped[str | None] = mapped_column(Text)
-    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     paywalled: Mapped[bool | None] = mapped_column(Boolean)  # the page declares isAccessibleForFree=false
-    markdown: Mapped[str] = mapped_column(Text, default="")
+    markdown: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
     published: Mapped[datetime | None] = mapped_column(UTCDateTime)
     modified: Mapped[datetime | None] = mapped_column(UTCDateTime)
     date_source: Mapped[str | None] = mapped_column(String(64))

@@ -38,6 +38,9 @@ class ExtractionPipeline:
         self.templates: dict[str, TemplateModel] = {}
         self.item_pages = ItemPages.of(crawler)  # plain items of a user's spider (the Scrapy add-on)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        # idle: no page is in extraction, so the workers go before the close-time work (story clusters,
+        # templates) runs beside them; pages that still come fork them again (_extract)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_idle)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
