@@ -26,7 +26,7 @@ from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
 from newsarchive.archive.charset import decode_html
-from newsarchive.archive.index import PriorCapture
+from newsarchive.archive.index import KeySet, PriorCapture
 from newsarchive.archive.models import FetchFailure
 from newsarchive.archive.urls import canonicalize, url_key
 from newsarchive.crawler.items import ArticleItem
@@ -99,8 +99,8 @@ class BaseNewsSpider(scrapy.Spider):
         self._by_netloc = self._netlocs()
         self.allowed_domains = sorted({d.split(":")[0] for s in self.sites for d in s.domains})
         self.requested: Counter[str] = Counter()
-        self.seen_keys: set[str] = set()
-        self.requested_urls: set[str] = set()
+        self.seen_keys = KeySet()  # URL keys of the articles requested in this crawl
+        self.requested_urls = KeySet()  # canonical URLs requested in this crawl
         self.policies = {s.name: RecrawlPolicy.parse(s.recrawl) for s in self.sites}
         self._priors: dict[str, PriorCapture | None] = {}  # recrawl candidates of the page being parsed
         self._page_keys: dict[str, str] = {}  # URL -> URL key of the links of the page being parsed
