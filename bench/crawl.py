@@ -104,6 +104,7 @@ class Usage:
     main_pss: int
     main_cpu: float  # of the main process (and the children it waited for)
     series: tuple[Point, ...] = ()  # one point per SERIES_STEP of the site fetched
+    main_pss_after: int = 0  # peak once every page was served (extraction backlog, index flush, close_spider)
 
 
 def _children() -> dict[int, list[int]]:
@@ -151,7 +152,7 @@ def measure(cmd: list[str], interval: float = 0.2, fetched: Callable[[], int] | 
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     cpu_seen: dict[int, float] = {}
-    peaks = {"rss": 0, "pss": 0, "main_rss": 0, "main_pss": 0}
+    peaks = {"rss": 0, "pss": 0, "main_rss": 0, "main_pss": 0, "main_pss_after": 0}
     series: list[Point] = []
     done = threading.Event()
 
@@ -170,6 +171,8 @@ def measure(cmd: list[str], interval: float = 0.2, fetched: Callable[[], int] | 
             peaks["main_rss"], peaks["main_pss"] = max(peaks["main_rss"], main_rss), max(peaks["main_pss"], main_pss)
             peaks["rss"], peaks["pss"] = max(peaks["rss"], rss), max(peaks["pss"], pss)
             count = fetched() if fetched is not None and site_size else 0
+            if site_size and count >= site_size:
+                peaks["main_pss_after"] = max(peaks["main_pss_after"], main_pss)
             if count and count >= step * SERIES_STEP * site_size:
                 series.append(Point(count, time.perf_counter() - started, main_rss, main_pss, rss, pss))
                 if on_point is not None:
@@ -193,7 +196,7 @@ def measure(cmd: list[str], interval: float = 0.2, fetched: Callable[[], int] | 
     main_cpu = rusage.ru_utime + rusage.ru_stime
     others = sum(cpu for pid, cpu in cpu_seen.items() if pid != proc.pid)
     return Usage(time.perf_counter() - started, main_cpu + others, peaks["rss"], peaks["pss"],
-                 peaks["main_rss"], peaks["main_pss"], main_cpu, tuple(series))
+                 peaks["main_rss"], peaks["main_pss"], main_cpu, tuple(series), peaks["main_pss_after"])
 
 
 def growth_per_10k(points: list[Point], value: Callable[[Point], int]) -> float:
@@ -216,8 +219,10 @@ def point_line(point: Point, site_size: int) -> str:
 
 
 def print_summary(run: Run, site_size: int) -> None:
-    """Memory at 20% vs 100% of the site fetched and its growth per 10k pages: a least-squares slope over
-    the points from 20% on, past start-up and the first fill of the queues."""
+    """Memory at 20% vs 100% of the site fetched and its growth per 10k pages (a least-squares slope over
+    the points from 20% on, past start-up and the first fill of the queues), and the main process's peak
+    after the last page was served (what the end of a crawl costs: the pages still being extracted, the
+    last index batches, the spider's close)."""
     settled = [p for p in run.usage.series if p.fetched >= 0.2 * site_size]
     if not settled:
         return
@@ -225,7 +230,8 @@ def print_summary(run: Run, site_size: int) -> None:
     print(f"        {run.system}: main PSS {first.main_pss / 2**20:.0f} MB at {100 * first.fetched / site_size:.0f}% "
           f"-> {last.main_pss / 2**20:.0f} MB at {100 * last.fetched / site_size:.0f}%, "
           f"{growth_per_10k(settled, lambda p: p.main_pss):+.1f} MB per 10k pages; tree PSS {first.pss / 2**20:.0f} "
-          f"-> {last.pss / 2**20:.0f} MB, {growth_per_10k(settled, lambda p: p.pss):+.1f} MB per 10k pages", flush=True)
+          f"-> {last.pss / 2**20:.0f} MB, {growth_per_10k(settled, lambda p: p.pss):+.1f} MB per 10k pages; main PSS "
+          f"peak after the last page {run.usage.main_pss_after / 2**20:.0f} MB", flush=True)
 
 
 # -- the two systems ------------------------------------------------------------------------------------------
