@@ -13,8 +13,12 @@ CPU ms per page of the whole process tree, peak RSS and PSS summed over all its 
 process's CPU ms per page and peak RSS/PSS. ``--fixed`` also crawls a 16-page site to estimate the fixed CPU cost of one crawl
 (its CPU minus 16 times the per-page CPU of the largest size).
 
+Whether memory stays flat: memory is sampled each time another 5% of the site's pages were served, and
+each run ends with its main process's PSS at 20% vs 100% of the site and the growth per 10,000 pages (a
+least-squares slope from 20% on; the whole process tree's too). ``--series`` prints the points as they come.
+
     python bench/crawl.py --sizes 1000 10000 --repeat 2
-    python bench/crawl.py --sizes 100000 --repeat 1 --systems newsarchive     # the soak: watch peak memory
+    python bench/crawl.py --sizes 100000 --repeat 1 --systems newsarchive --series    # the soak
 """
 
 from __future__ import annotations
@@ -29,13 +33,15 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from localsite import serve
+from localsite import LocalSite, serve
 
 PAGES_DIR = Path("/work/shared/benchmarks/news-pages/fundus/html")
 PER_SECTION = 50
+SERIES_STEP = 0.05  # a memory point each time another 5% of the site was fetched
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 POLITENESS_OFF = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False", "CONCURRENT_REQUESTS": "16",
@@ -77,6 +83,18 @@ def with_base(site: dict[str, bytes], base: str) -> dict[str, bytes]:
 
 # -- measuring a process tree --------------------------------------------------------------------------------
 @dataclass(frozen=True)
+class Point:
+    """Memory at one moment of a run: after ``fetched`` pages of the local site, ``seconds`` into it."""
+
+    fetched: int
+    seconds: float
+    main_rss: int  # bytes
+    main_pss: int
+    rss: int  # summed over the whole process tree
+    pss: int
+
+
+@dataclass(frozen=True)
 class Usage:
     seconds: float
     cpu: float  # user + system seconds of every process of the tree
@@ -85,6 +103,8 @@ class Usage:
     main_rss: int
     main_pss: int
     main_cpu: float  # of the main process (and the children it waited for)
+    series: tuple[Point, ...] = ()  # one point per SERIES_STEP of the site fetched
+    main_pss_after: int = 0  # peak once every page was served (extraction backlog, index flush, close_spider)
 
 
 def _children() -> dict[int, list[int]]:
@@ -123,17 +143,23 @@ def _sample(pid: int) -> tuple[float, int, int] | None:
     return cpu, rss, pss
 
 
-def measure(cmd: list[str], interval: float = 0.2) -> Usage:
-    """Run ``cmd``; CPU of the main process from wait4 (exact), of the others sampled from /proc."""
+def measure(cmd: list[str], interval: float = 0.2, fetched: Callable[[], int] | None = None,
+            site_size: int = 0, on_point: Callable[[Point], None] | None = None) -> Usage:
+    """Run ``cmd``; CPU of the main process from wait4 (exact), of the others sampled from /proc. With
+    ``fetched`` (pages of the site served so far) and ``site_size`` (its pages), memory is also kept each time
+    another SERIES_STEP of the site has been fetched (and passed to ``on_point`` at once): the series that
+    shows whether memory stays flat."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     cpu_seen: dict[int, float] = {}
-    peaks = {"rss": 0, "pss": 0, "main_rss": 0, "main_pss": 0}
+    peaks = {"rss": 0, "pss": 0, "main_rss": 0, "main_pss": 0, "main_pss_after": 0}
+    series: list[Point] = []
     done = threading.Event()
 
     def sampler() -> None:
+        step = 1
         while not done.is_set():
-            rss = pss = 0
+            rss = pss = main_rss = main_pss = 0
             for pid in _descendants(proc.pid):
                 got = _sample(pid)
                 if got is None:
@@ -141,9 +167,18 @@ def measure(cmd: list[str], interval: float = 0.2) -> Usage:
                 cpu_seen[pid] = max(cpu_seen.get(pid, 0.0), got[0])
                 rss, pss = rss + got[1], pss + got[2]
                 if pid == proc.pid:
-                    peaks["main_rss"] = max(peaks["main_rss"], got[1])
-                    peaks["main_pss"] = max(peaks["main_pss"], got[2])
+                    main_rss, main_pss = got[1], got[2]
+            peaks["main_rss"], peaks["main_pss"] = max(peaks["main_rss"], main_rss), max(peaks["main_pss"], main_pss)
             peaks["rss"], peaks["pss"] = max(peaks["rss"], rss), max(peaks["pss"], pss)
+            count = fetched() if fetched is not None and site_size else 0
+            if site_size and count >= site_size:
+                peaks["main_pss_after"] = max(peaks["main_pss_after"], main_pss)
+            if count and count >= step * SERIES_STEP * site_size:
+                series.append(Point(count, time.perf_counter() - started, main_rss, main_pss, rss, pss))
+                if on_point is not None:
+                    on_point(series[-1])
+                while count >= step * SERIES_STEP * site_size:
+                    step += 1
             done.wait(interval)
 
     thread = threading.Thread(target=sampler, daemon=True)
@@ -161,7 +196,42 @@ def measure(cmd: list[str], interval: float = 0.2) -> Usage:
     main_cpu = rusage.ru_utime + rusage.ru_stime
     others = sum(cpu for pid, cpu in cpu_seen.items() if pid != proc.pid)
     return Usage(time.perf_counter() - started, main_cpu + others, peaks["rss"], peaks["pss"],
-                 peaks["main_rss"], peaks["main_pss"], main_cpu)
+                 peaks["main_rss"], peaks["main_pss"], main_cpu, tuple(series), peaks["main_pss_after"])
+
+
+def growth_per_10k(points: list[Point], value: Callable[[Point], int]) -> float:
+    """Least-squares slope of ``value`` (MB) against pages fetched, per 10,000 pages."""
+    if len(points) < 2:
+        return float("nan")
+    xs, ys = [p.fetched for p in points], [value(p) / 2**20 for p in points]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    spread = sum((x - mx) ** 2 for x in xs)
+    return 10_000 * sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / spread if spread else float("nan")
+
+
+SERIES_HEADER = f"{'':8}{'fetched':>8} {'pages':>7}{'seconds':>9}{'main RSS':>9}{'main PSS':>9}{'RSS MB':>8}{'PSS MB':>8}"
+
+
+def point_line(point: Point, site_size: int) -> str:
+    mb = [v / 2**20 for v in (point.main_rss, point.main_pss, point.rss, point.pss)]
+    return (f"{'':8}{100 * point.fetched / site_size:>7.0f}% {point.fetched:>7}{point.seconds:>9.0f}"
+            f"{mb[0]:>9.0f}{mb[1]:>9.0f}{mb[2]:>8.0f}{mb[3]:>8.0f}")
+
+
+def print_summary(run: Run, site_size: int) -> None:
+    """Memory at 20% vs 100% of the site fetched and its growth per 10k pages (a least-squares slope over
+    the points from 20% on, past start-up and the first fill of the queues), and the main process's peak
+    after the last page was served (what the end of a crawl costs: the pages still being extracted, the
+    last index batches, the spider's close)."""
+    settled = [p for p in run.usage.series if p.fetched >= 0.2 * site_size]
+    if not settled:
+        return
+    first, last = settled[0], settled[-1]
+    print(f"        {run.system}: main PSS {first.main_pss / 2**20:.0f} MB at {100 * first.fetched / site_size:.0f}% "
+          f"-> {last.main_pss / 2**20:.0f} MB at {100 * last.fetched / site_size:.0f}%, "
+          f"{growth_per_10k(settled, lambda p: p.main_pss):+.1f} MB per 10k pages; tree PSS {first.pss / 2**20:.0f} "
+          f"-> {last.pss / 2**20:.0f} MB, {growth_per_10k(settled, lambda p: p.pss):+.1f} MB per 10k pages; main PSS "
+          f"peak after the last page {run.usage.main_pss_after / 2**20:.0f} MB", flush=True)
 
 
 # -- the two systems ------------------------------------------------------------------------------------------
@@ -288,13 +358,29 @@ class Run:
     usage: Usage
 
 
-def crawl_once(system: str, url: str, pages: int, workers: int) -> Run:
+def crawl_once(system: str, server: LocalSite, site_size: int, pages: int, workers: int, series: bool) -> Run:
+    """One crawl of the served site; with ``series``, its memory points are printed as they come."""
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    before = server.served
+    if series:
+        print(f"        {system}, memory as the site is fetched:\n{SERIES_HEADER}", flush=True)
+
+    def fetched() -> int:
+        return server.served - before
+
+    def show(point: Point) -> None:
+        print(point_line(point, site_size), flush=True)
+
+    on_point = show if series else None
     with tempfile.TemporaryDirectory(prefix="bench-crawl-") as home:
         if system == "newsarchive":
-            usage = measure(newsarchive_cmd(url, home, pages, workers))
+            cmd = newsarchive_cmd(url, home, pages, workers)
+        else:
+            cmd = baseline_cmd(url, home, workers)
+        usage = measure(cmd, fetched=fetched, site_size=site_size, on_point=on_point)
+        if system == "newsarchive":
             archived, articles = newsarchive_pages(home)
         else:
-            usage = measure(baseline_cmd(url, home, workers))
             counts = json.loads((Path(home) / "counts.json").read_text())
             archived, articles = counts["pages"], counts["articles"]
     return Run(system, archived, articles, usage)
@@ -325,6 +411,8 @@ def main() -> None:
     parser.add_argument("--systems", nargs="+", default=["baseline", "newsarchive"])
     parser.add_argument("--fixed", action="store_true", help="also estimate the fixed CPU cost of one crawl")
     parser.add_argument("--pages-dir", type=Path, default=PAGES_DIR)
+    parser.add_argument("--series", action="store_true",
+                        help="print each run's memory at every 5%% of the site fetched, as it goes")
     parser.add_argument("--run-baseline", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -348,7 +436,7 @@ def main() -> None:
         runs: dict[str, list[Run]] = {s: [] for s in args.systems}
         for _ in range(args.repeat):
             for system in args.systems:
-                runs[system].append(crawl_once(system, url, size, args.workers))
+                runs[system].append(crawl_once(system, server, len(site), size, args.workers, args.series))
         server.shutdown()
         results = {s: median_run(r) for s, r in runs.items()}
         for system, m in results.items():
@@ -360,6 +448,8 @@ def main() -> None:
             elif system in per_page_cpu:
                 fixed = m["cpu"] - size * per_page_cpu[system]
                 print(f"        {system}: fixed CPU per crawl ~{fixed:.1f} s (16-page crawl {m['cpu']:.1f} s)")
+            for run in runs[system]:
+                print_summary(run, len(site))
         if {"baseline", "newsarchive"} <= results.keys() and size != 16:
             b, n = results["baseline"], results["newsarchive"]
             print(f"        newsarchive/baseline: CPU/page {n['cpu_ms'] / b['cpu_ms']:.2f}x, pages/s "

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, select
 
-from newsarchive.archive.index import ArchiveIndex, IndexWriter, PendingArticle
+from newsarchive.archive.index import ArchiveIndex, IndexWriter, KeySet, PendingArticle
 from newsarchive.archive.models import Article, Capture, FetchFailure
 from tests.pg import sqlite_and_postgresql_index
 
@@ -135,3 +135,15 @@ def test_a_site_template_is_learned_again_only_after_enough_new_pages(index: Arc
     assert not _template_stale(index, "s"), "29 new pages: under 10% of 300"
     add_articles(29, 1)
     assert _template_stale(index, "s")
+
+
+def test_key_set_answers_membership_like_a_set() -> None:
+    keys = [f"example.org/politik/meldung-{i}" for i in range(1000)]
+    found = KeySet(keys[:500])
+    found.update(keys[500:900])
+    found.add(keys[900])
+    assert len(found) == 901
+    assert all(k in found for k in keys[:901]) and not any(k in found for k in keys[901:])
+    found.add(keys[0])
+    assert len(found) == 901, "a member added again is one member"
+    assert 123 not in found and hash("x") not in KeySet(["x"]), "only strings are members"

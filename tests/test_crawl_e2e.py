@@ -131,6 +131,16 @@ def test_no_page_fetched_twice_and_show_prints_article(crawled: tuple[Path, Any]
     assert proc.returncode == 0 and article.title in proc.stdout and article.text[:60] in proc.stdout
 
 
+def test_requests_wait_on_disk_not_in_memory(crawled: tuple[Path, Any]) -> None:
+    """Every request of the crawl queued in a JOBDIR of its own (spiders.base.disk_queue), and it is gone."""
+    home, _server = crawled
+    index = ArchiveIndex(ArchiveHome.resolve(home).index_url)
+    with index.sessions() as s:
+        stats = s.scalars(select(CrawlRun)).one().stats
+    assert stats["scheduler/enqueued/disk"] == stats["scheduler/enqueued"] > 0
+    assert "scheduler/enqueued/memory" not in stats
+
+
 def test_second_crawl_is_incremental_with_revisits_and_versions(tmp_path: Path, fresh_demo_sites: Any) -> None:
     server = fresh_demo_sites
     toml = server.sites_toml()

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from scrapy.crawler import Crawler
 from scrapy.utils.test import get_crawler
 
 from newsarchive.crawler.sites import SitesConfigError
+from newsarchive.spiders.base import disk_queue
 from newsarchive.spiders.news import NewsSpider
 
 
@@ -40,3 +42,17 @@ def test_site_attribution_and_article_urls(tmp_path: Path) -> None:
 def test_missing_site_arguments_are_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(SitesConfigError, match="no site given"):
         spider(tmp_path)
+
+
+def test_requests_queue_on_disk_with_scrapys_own_scheduler_only(tmp_path: Path) -> None:
+    def crawler(**settings: object) -> Crawler:
+        return Crawler(NewsSpider, {"NEWSARCHIVE_HOME": str(tmp_path), **settings})
+
+    own = crawler()
+    queue = disk_queue(own)
+    assert queue is not None and own.settings["JOBDIR"] == queue.name and Path(queue.name).is_dir()
+    queue.cleanup()
+    assert disk_queue(crawler(JOBDIR=str(tmp_path / "resumable"))) is None, "the user's JOBDIR stays"
+    assert disk_queue(crawler(SCHEDULER="newsarchive.crawler.frontier.RedisScheduler")) is None, "queue in Redis"
+    assert disk_queue(crawler(NEWSARCHIVE_DISK_QUEUE=False)) is None
+    assert disk_queue(get_crawler(NewsSpider)) is None, "settings frozen: the scheduler exists already"

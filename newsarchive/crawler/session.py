@@ -19,7 +19,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from newsarchive.archive.home import ArchiveHome
-from newsarchive.archive.index import ArchivedKeys, ArchiveIndex, IndexWriter, PendingArticle
+from newsarchive.archive.index import ArchivedKeys, ArchiveIndex, IndexWriter, KeySet, PendingArticle
 from newsarchive.archive.models import Article, Capture, FetchFailure
 from newsarchive.archive.warc import WarcWriter, WarcWriterOptions, recover_open_files
 
@@ -74,7 +74,7 @@ class ArchiveSession:
         self.archived = ArchivedKeys()  # loaded when the spider opens
         self._kill_at = _kill_point(settings.get("NEWSARCHIVE_TEST_KILL_AT") or "")
         self._kill_count = 0
-        self.fetched_now: set[str] = set()  # URL keys of full 200 responses archived in this crawl
+        self.fetched_now = KeySet()  # URL keys of full 200 responses archived in this crawl
         self.orphans: list[Capture] = []  # archived article pages whose extraction a killed crawl left undone
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)

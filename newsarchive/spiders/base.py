@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import tempfile
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import replace
@@ -19,12 +20,13 @@ from urllib.parse import urlsplit
 
 import courlan
 import scrapy
+from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
 from newsarchive.archive.charset import decode_html
-from newsarchive.archive.index import PriorCapture
+from newsarchive.archive.index import KeySet, PriorCapture
 from newsarchive.archive.models import FetchFailure
 from newsarchive.archive.urls import canonicalize, url_key
 from newsarchive.crawler.items import ArticleItem
@@ -97,8 +99,8 @@ class BaseNewsSpider(scrapy.Spider):
         self._by_netloc = self._netlocs()
         self.allowed_domains = sorted({d.split(":")[0] for s in self.sites for d in s.domains})
         self.requested: Counter[str] = Counter()
-        self.seen_keys: set[str] = set()
-        self.requested_urls: set[str] = set()
+        self.seen_keys = KeySet()  # URL keys of the articles requested in this crawl
+        self.requested_urls = KeySet()  # canonical URLs requested in this crawl
         self.policies = {s.name: RecrawlPolicy.parse(s.recrawl) for s in self.sites}
         self._priors: dict[str, PriorCapture | None] = {}  # recrawl candidates of the page being parsed
         self._page_keys: dict[str, str] = {}  # URL -> URL key of the links of the page being parsed
@@ -107,6 +109,13 @@ class BaseNewsSpider(scrapy.Spider):
         if os.environ.get("NEWSARCHIVE_SCHEDULE_RUN_ID"):  # set by `newsarchive schedule` for its crawls
             self.run_args["schedule_run_id"] = int(os.environ["NEWSARCHIVE_SCHEDULE_RUN_ID"])
         self.run_site = self.sites[0].name if len(self.sites) == 1 else None
+        self.queue_dir: tempfile.TemporaryDirectory[str] | None = None  # see disk_queue()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BaseNewsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.queue_dir = disk_queue(crawler)
+        return spider  # type: ignore[no-any-return]
 
     def _netlocs(self) -> dict[str, SiteConfig]:
         table: dict[str, SiteConfig] = {}
@@ -324,6 +333,26 @@ class BaseNewsSpider(scrapy.Spider):
         logger.warning("fetch failed for %s: %s", request.url, reason)
         session = self.archive
         session.add_row(FetchFailure(run_id=session.run_id, url=request.url, reason=f"{kind}: {reason}"))
+
+
+def disk_queue(crawler: Crawler) -> tempfile.TemporaryDirectory[str] | None:
+    """Requests wait for their turn on disk (Scrapy's JOBDIR, in a directory of this crawl), not in memory.
+
+    A sitemap lists up to 50,000 URLs and a site's sections as many: in memory each waiting request costs
+    ~1.5 KB (request, headers, meta, its cached URL parse and fingerprint), ~150 MB of the crawl's main
+    process for a 100,000-article site before its first article is fetched. Pickled to disk they cost
+    nothing there. The directory goes when the process exits; a crawl that sets JOBDIR itself (to resume)
+    keeps its own, and a distributed crawl's queue is in Redis (another SCHEDULER) already. Off with
+    ``NEWSARCHIVE_DISK_QUEUE=False``.
+    """
+    settings = crawler.settings
+    if (not settings.getbool("NEWSARCHIVE_DISK_QUEUE", True) or settings.get("JOBDIR")
+            or settings.get("SCHEDULER") != "scrapy.core.scheduler.Scheduler"
+            or settings.frozen):  # frozen: the scheduler exists already (a spider made for a unit test)
+        return None
+    directory = tempfile.TemporaryDirectory(prefix="newsarchive-queue-")
+    settings.set("JOBDIR", directory.name, priority="spider")
+    return directory
 
 
 def _content_type(response: Response) -> str:

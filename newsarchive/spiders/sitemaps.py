@@ -18,6 +18,9 @@ from newsarchive.spiders.base import BaseNewsSpider
 logger = logging.getLogger(__name__)
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemap protocol's own limit
+# URLs whose recrawl candidates are looked up at once: the cache of those lookups (one URL key per URL) then
+# holds a batch, not a whole sitemap of up to 50,000 URLs, while the requests of the batch are queued
+PRIOR_BATCH = 1000
 
 
 class SitemapStrategy(BaseNewsSpider):
@@ -68,16 +71,18 @@ class SitemapStrategy(BaseNewsSpider):
             return
         self.crawler.stats.inc_value("newsarchive/sitemaps/parsed")
         locs = [loc for loc in (entry.get("loc") for entry in sitemap) if loc and self.site_of(loc) is site]
-        if sitemap.type == "urlset":
-            self.prefetch_priors(locs, site)  # one query for the whole list, not one per URL
-        for loc in locs:
-            if self.budget_spent(site):
-                self.crawler.stats.inc_value("newsarchive/skipped/links_budget_spent")
-                return
-            if sitemap.type == "sitemapindex":
-                yield self.make_request(loc, site, "sitemap", self.parse_sitemap)
-            elif sitemap.type == "urlset":
-                yield self.listed_article_request(loc, site)
+        for start in range(0, len(locs), PRIOR_BATCH):
+            batch = locs[start:start + PRIOR_BATCH]
+            if sitemap.type == "urlset":
+                self.prefetch_priors(batch, site)  # one query per batch, not one per URL
+            for loc in batch:
+                if self.budget_spent(site):
+                    self.crawler.stats.inc_value("newsarchive/skipped/links_budget_spent")
+                    return
+                if sitemap.type == "sitemapindex":
+                    yield self.make_request(loc, site, "sitemap", self.parse_sitemap)
+                elif sitemap.type == "urlset":
+                    yield self.listed_article_request(loc, site)
 
     def _sitemap_body(self, response: Response) -> bytes:
         body = response.body
