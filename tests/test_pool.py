@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import gc
+import os
+import signal
+import subprocess
 import sys
+import time
 from typing import Any
 
 import pytest
 
+from newsarchive.archive.owner import pid_alive
 from newsarchive.extract.pool import WARM_UP_PAGE, make_executor, prepare_worker_process, run_extract
 
 
@@ -53,3 +58,36 @@ def test_one_thread_without_workers() -> None:
         assert executor.submit(run_extract, WARM_UP_PAGE, "https://news.example/a.html").result().ok
     finally:
         executor.shutdown()
+
+
+KILLED_OWNER = """
+import os, sys
+from newsarchive.extract.pool import make_executor
+if __name__ == "__main__":
+    pool = make_executor(2)
+    pids = {pool.submit(os.getpid).result() for _ in range(8)} | {pool.submit(os.getppid).result()}
+    print(" ".join(map(str, sorted(pids))), flush=True)
+    sys.stdin.read()  # until the test kills this process
+"""
+
+
+@pytest.mark.slow
+def test_workers_and_forkserver_end_when_the_crawl_is_killed(tmp_path: Any) -> None:
+    """A SIGKILLed crawl leaves no extraction processes behind (they would wait on its queue forever)."""
+    script = tmp_path / "owner.py"
+    script.write_text(KILLED_OWNER)
+    proc = subprocess.Popen([sys.executable, str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        line = proc.stdout.readline()  # type: ignore[union-attr]
+        pids = [int(p) for p in line.split()]
+        assert len(pids) >= 2 and all(pid_alive(p) for p in pids), line
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+        deadline = time.monotonic() + 120  # the workers check every 2 s; generous for a loaded machine
+        while any(pid_alive(p) for p in pids) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not [p for p in pids if pid_alive(p)], "pool processes outlived the killed owner"
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -18,12 +18,16 @@ import functools
 import gc
 import logging
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from multiprocessing import forkserver
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from newsarchive.archive.charset import decode_html
+from newsarchive.archive.owner import owner_alive, process_owner
 from newsarchive.extract.result import Extraction, ExtractOptions
 from newsarchive.extract.templates import TemplateModel
 
@@ -54,7 +58,27 @@ def make_executor(workers: int) -> Executor:
     # start it now: it prepares while the crawl fetches its first pages, instead of when the first page is
     # submitted (the submitting thread, the crawl's reactor, waits for the first worker to be forked)
     forkserver.ensure_running()
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=watch_owner,
+                               initargs=(process_owner(),))
+
+
+OWNER_CHECK_SECONDS = 2.0
+
+
+def watch_owner(owner: dict[str, Any]) -> None:
+    """Pool worker initializer: end this worker when the process that made the pool is gone.
+
+    A pool's workers block on its call queue, whose pipe they hold both ends of, so a crawl killed with
+    SIGKILL never closes it: without this they (and the forkserver, kept alive by the workers' copies of
+    its alive-pipe) would wait forever, ~200 MB a killed crawl. A daemon thread checks the owner (PID and
+    start time, so a reused PID is not taken for it) every :data:`OWNER_CHECK_SECONDS`.
+    """
+    def watch() -> None:
+        while owner_alive(owner) is not False:
+            time.sleep(OWNER_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="owner-watch", daemon=True).start()
 
 
 def prepare_worker_process() -> None:
