@@ -105,6 +105,7 @@ NEWSARCHIVE_INDEX_ENABLED = True
 NEWSARCHIVE_INDEX_BATCH_SIZE = 500  # index rows per transaction (written by one background thread)
 NEWSARCHIVE_INDEX_FLUSH_INTERVAL = 0.5  # seconds a queued index row waits at most before its batch commits
 NEWSARCHIVE_MAX_LINKS_PER_PAGE = 5000  # links followed from one page at most (0: no limit)
+NEWSARCHIVE_DISK_QUEUE = True  # waiting requests in a temporary JOBDIR on disk, not memory (not with your own JOBDIR)
 NEWSARCHIVE_RECOVER_EXTRACTIONS = True  # at start, extract archived pages a killed crawl left unextracted
 NEWSARCHIVE_TEST_KILL_AT = ""  # crash tests only: "captured|extracting|extracted:N" SIGKILLs the crawl there
 NEWSARCHIVE_OFFLINE_ENABLED = False  # answer requests from the archive (developing spiders, no network)
