@@ -199,6 +199,9 @@ def measure(cmd: list[str], interval: float = 0.2, fetched: Callable[[], int] | 
                  peaks["main_rss"], peaks["main_pss"], main_cpu, tuple(series), peaks["main_pss_after"])
 
 
+MIN_SERIES_PAGES = 1000  # memory series summaries for crawls of at least this many pages
+
+
 def growth_per_10k(points: list[Point], value: Callable[[Point], int]) -> float:
     """Least-squares slope of ``value`` (MB) against pages fetched, per 10,000 pages."""
     if len(points) < 2:
@@ -224,7 +227,7 @@ def print_summary(run: Run, site_size: int) -> None:
     after the last page was served (what the end of a crawl costs: the pages still being extracted, the
     last index batches, the spider's close)."""
     settled = [p for p in run.usage.series if p.fetched >= 0.2 * site_size]
-    if not settled:
+    if not settled or site_size < MIN_SERIES_PAGES:  # a small crawl's slope is noise scaled up to 10k pages
         return
     first, last = settled[0], settled[-1]
     print(f"        {run.system}: main PSS {first.main_pss / 2**20:.0f} MB at {100 * first.fetched / site_size:.0f}% "
