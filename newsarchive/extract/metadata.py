@@ -385,16 +385,18 @@ def page_metadata(tree: HtmlElement, url: str) -> PageMeta:
     site_names = [site, host, host.split(".")[0]]
     authors, agencies = page_credits(declared, tree, [*site_names, *_names(ld.get("publisher"))])
     names = [*site_names, *_logo_headings(tree, url)]
+    forms = _declared_forms(tree, ld, metas)
     published, source, modified, modified_source = find_dates(tree, ld, metas, url)
     return PageMeta(
-        title=_headline(tree, clean_title(raw_title, names), site, _declared_titles(tree, ld, metas, names), url),
+        title=_headline(tree, clean_title(raw_title, names), site,
+                        [t for form in forms if (t := clean_title(form, names))], url),
         raw_title=raw_title,
         authors=authors, agencies=agencies, image_url=_image_url(ld, metas, url), tags=_tags(tree, ld),
         paywalled=_paywalled(ld),
         published=published, date_source=source, modified=modified, modified_source=modified_source,
         declared_language=_declared_language(tree, ld, metas), site=site or None, section=_section(tree, ld, metas),
         description=metas.get("description") or metas.get("og:description"),
-        canonical_url=_canonical(tree, metas, url), titles=_title_forms(tree, ld, metas),
+        canonical_url=_canonical(tree, metas, url), titles=_title_forms(tree, forms),
     )
 
 
@@ -502,19 +504,19 @@ def _paywalled(ld: dict[str, Any]) -> bool | None:
     return None
 
 
-def _declared_titles(tree: HtmlElement, ld: dict[str, Any], metas: dict[str, str], site_names: list[str],
-                     ) -> list[str]:
-    """The headline as each source declares it, without the site name: JSON-LD, og, twitter, ``<title>``."""
+def _declared_forms(tree: HtmlElement, ld: dict[str, Any], metas: dict[str, str]) -> list[str]:
+    """The headline as each source declares it: JSON-LD, og, twitter, ``<title>`` (site names still in)."""
     forms = (ld.get("headline"), metas.get("og:title"), metas.get("twitter:title"), _html_title(tree))
-    return [t for form in forms if isinstance(form, str) and (t := clean_title(form, site_names))]
+    return [form for form in forms if isinstance(form, str) and form.strip()]
 
 
-def _title_forms(tree: HtmlElement, ld: dict[str, Any], metas: dict[str, str]) -> tuple[str, ...]:
-    forms = [ld.get("headline"), metas.get("og:title"), metas.get("twitter:title"), _html_title(tree)]
-    forms += [" ".join(h.text_content().split()) for h in tree.iter("h1")][:3]
+def _title_forms(tree: HtmlElement, declared: list[str]) -> tuple[str, ...]:
+    """Every form of the title the body may repeat: the declared ones, the first ``<h1>``, and their
+    separator-delimited parts of three words or more."""
+    forms = [*declared, *[" ".join(h.text_content().split()) for h in tree.iter("h1")][:3]]
     out = []
     for form in forms:
-        if isinstance(form, str) and form.strip():
+        if form.strip():
             out.append(form)
             out.extend(p for p in _TITLE_SEPARATORS.split(form) if len(chrome.words(p)) >= 3)
     return tuple(dict.fromkeys(out))
