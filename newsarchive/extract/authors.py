@@ -80,12 +80,17 @@ def _name_like(name: str) -> bool:
     return any(w[:1].isupper() for w in words)
 
 
+def _without_contacts(credit: str | None) -> str:
+    """A credit string without its e-mail addresses, URLs and handles."""
+    return _URL.sub(" ", _EMAIL.sub(" ", credit or ""))
+
+
 def split_credits(raw: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """``(authors, agencies)`` from raw credit strings, each deduplicated in order."""
     authors: list[str] = []
     agencies: list[str] = []
     for credit in raw:
-        text = _URL.sub(" ", _EMAIL.sub(" ", credit or ""))
+        text = _without_contacts(credit)
         for inner in _BRACKETS.findall(text):
             for part in _SPLIT.split(inner):
                 if found := agency(part):
@@ -222,7 +227,7 @@ def house_credit(raw: Iterable[str]) -> str | None:
     ("Testbote"), its desk ("Redaktion"), a lower-case user handle. Role prefixes, e-mails, URLs and
     bracketed initials are stripped; placeholders (``NOT_CREDITS``: "admin", "unknown", "Agenturen") are none."""
     for credit in raw:
-        text = _BRACKETS.sub(" ", _URL.sub(" ", _EMAIL.sub(" ", credit or "")))
+        text = _BRACKETS.sub(" ", _without_contacts(credit))
         name = _tidy(_PREFIX.sub("", text.strip()))
         words = name.split()
         if not words or len(words) > MAX_NAME_WORDS or len(name) > MAX_NAME_CHARS or agency(name):
