@@ -115,14 +115,18 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return np.ascontiguousarray(key).view(np.int32)
 
 
+def _trapezoid(y: np.ndarray, x: np.ndarray) -> float:
+    return float(((y[1:] + y[:-1]) * np.diff(x)).sum() / 2.0)  # np.trapezoid is numpy >= 2 only
+
+
 def _false_positive(threshold: float, b: int, r: int, grid: np.ndarray) -> float:
     s = grid * threshold
-    return float(np.trapezoid(1.0 - (1.0 - s ** r) ** b, s))
+    return _trapezoid(1.0 - (1.0 - s ** r) ** b, s)
 
 
 def _false_negative(threshold: float, b: int, r: int, grid: np.ndarray) -> float:
     s = threshold + grid * (1.0 - threshold)
-    return float(np.trapezoid((1.0 - s ** r) ** b, s))
+    return _trapezoid((1.0 - s ** r) ** b, s)
 
 
 def lsh_params(threshold: float, num_perm: int, weights: tuple[float, float] = (0.5, 0.5)) -> tuple[int, int]:
