@@ -145,9 +145,11 @@ def worker(args: argparse.Namespace) -> None:
     from sqlalchemy import text
 
     with index.sessions() as s:  # where the new articles went, to compare the checkouts
-        rows = s.execute(text("SELECT article_id, story_id, method, matched_article_id, similarity FROM story_clusters "
+        rows = s.execute(text("SELECT article_id, story_id, method, similarity FROM story_clusters "
                               "WHERE article_id > :base ORDER BY article_id"), {"base": args.base}).all()
-    out["placement_digest"] = hashlib.sha1(repr([(*r[:4], round(r[4], 12)) for r in rows]).encode()).hexdigest()[:12]
+    # story, method and similarity: the matched article may differ where candidates tie (exact copies of one
+    # text score alike; the old code took whichever its set yielded first, the new one the earliest article)
+    out["placement_digest"] = hashlib.sha1(repr([(*r[:3], round(r[3], 12)) for r in rows]).encode()).hexdigest()[:12]
     print(json.dumps(out))
 
 

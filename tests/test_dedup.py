@@ -107,6 +107,8 @@ def test_wire_copies_cluster_unrelated_do_not(index: ArchiveIndex, part: str) ->
     for site in ("zdf", "srf", "vienna"):
         assert story_of(index, ids[site]).size == 1
     assert [s.story_id for s in stories(index, min_size=2)] == [ids["oe24"]]
+    articles = sorted((ids[site], text, hashlib.sha256(text.encode()).hexdigest()) for site, text in texts.items())
+    assert stored_clusters(index) == expected_clusters(articles)  # what the datasketch-based code stored
 
 
 def test_measured_similarities_leave_a_margin() -> None:
@@ -273,6 +275,20 @@ def test_clusters_equal_the_in_memory_lsh(index: ArchiveIndex) -> None:
     with index.sessions() as s:
         signed = sum(1 for v in expected.values() if v[4] is not None)
         assert s.scalar(select(func.count()).select_from(StoryBand)) == signed * dedup.LSH_BANDS
+
+
+def test_small_buffers_give_the_same_clusters(index: ArchiveIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Memory is bounded by the pair buffer and the signature chunk: scoring in many small rounds (pairs
+    scored several times, candidates read in chunks of 3) changes nothing."""
+    monkeypatch.setattr(dedup, "_PAIR_BUFFER", 7)
+    monkeypatch.setattr(dedup, "_SIGNATURE_CHUNK", 3)
+    monkeypatch.setattr(dedup, "_LOOKUP_KEYS", 5)
+    texts = synthetic_texts(300, seed=17)
+    articles = add_texts(index, texts[:200])
+    cluster_articles(index)
+    articles += add_texts(index, texts[200:], first=200)
+    assert cluster_articles(index, options=ClusterOptions(batch_size=40)).near > 10
+    assert stored_clusters(index) == expected_clusters(articles)
 
 
 def test_a_close_reads_the_candidates_signatures_only(index: ArchiveIndex, monkeypatch: pytest.MonkeyPatch) -> None:
