@@ -373,3 +373,12 @@ def test_other_lsh_settings_reband_the_stored_signatures(index: ArchiveIndex) ->
     # the earlier articles' stories, which were placed with the default settings)
     assert {k: stored[k][1:] for k in after if k not in before} == {k: v[1:] for k, v in after.items()
                                                                     if k not in before}
+
+
+def test_other_minhash_schemes_are_refused(index: ArchiveIndex) -> None:
+    """Only datasketch's affine32 scheme is computed (the one every stored signature was made with)."""
+    add(index, "oe24", seed("000"))
+    with pytest.raises(ValueError, match="affine32"):
+        cluster_articles(index, options=ClusterOptions(scheme="legacy"))
+    with pytest.raises(ValueError, match="affine32"):
+        signature(shingles(seed("000")), ClusterOptions(scheme="affine64"))
