@@ -10,7 +10,7 @@ that no two payloads are equal.
 2. extraction on, in this process (``workers=0``, so that one clock sees all CPU): the import's CPU time,
    and the CPU time of :func:`newsarchive.extract.pool.extract_record` alone over the same HTML records;
    overhead share = (import - extraction) / import. Median of ``--repeat`` runs after one warm-up import
-   (modules loaded once per process, e.g. datasketch for story clusters, ~0.6 s, are left out). Once over the demo
+   (modules loaded once per process, e.g. numpy for story clusters, are left out). Once over the demo
    pages (light: ~12 ms of extraction each, feeds and section pages among them), once over the real news
    pages of ``../shared/benchmarks/news-pages/fundus/`` where present (read at run time, never copied).
 
@@ -149,7 +149,7 @@ def overhead_share(label: str, warc: Path, work: Path, html: int, repeat: int) -
     """CPU of the import with extraction (one process) against CPU of extraction alone."""
     options = ImportOptions(workers=0, templates=True)
     extraction_cpu(warc, options.extract_options)  # warm up (trafilatura's first call loads its data)
-    timed_import(warc, work / "warm-up", options)  # and the modules loaded once per process (datasketch ...)
+    timed_import(warc, work / "warm-up", options)  # and the modules loaded once per process (numpy ...)
     runs = []
     for i in range(repeat):
         _wall, total, records = timed_import(warc, work / f"run{i}", options)

@@ -10,7 +10,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, func, inspect, select, text
 from sqlalchemy.engine import Engine
 
 from newsarchive.archive.index import ArchiveIndex, make_engine
@@ -90,6 +90,9 @@ def test_new_sqlite_database_from_models_equals_the_migrated_one(tmp_path: Path)
     assert ensure_schema(created) == head_revision()
     assert schema_of(created) == schema_of(migrated)
     assert differences(created) == []
+    for engine in (created, migrated):  # what the inspector does not report: story_bands is WITHOUT ROWID
+        with engine.connect() as conn:
+            assert "WITHOUT ROWID" in conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'story_bands'")).scalar()
     with created.begin() as conn:
         assert MigrationContext.configure(conn).get_current_revision() == head_revision()
         command.downgrade(alembic_config(conn), "-1")  # Alembic's own bookkeeping works on the stamp
@@ -241,3 +244,45 @@ def test_head_constant_is_the_newest_script() -> None:
     from newsarchive.archive import schema
 
     assert schema.HEAD == head_revision()
+
+
+def test_story_bands_are_backfilled_from_an_index_clustered_before_them(db_url: str) -> None:
+    """An index at revision 0003 whose stories the datasketch-based code made (its story_clusters rows, no
+    band table): the upgrade fills story_bands from the stored signatures, and the next close places new
+    articles exactly as the in-memory LSH over every article would."""
+    from alembic import command
+    from sqlalchemy.orm import Session
+
+    from newsarchive.archive.dedup import LSH_BANDS, cluster_articles
+    from newsarchive.archive.models import StoryBand, StoryCluster
+    from newsarchive.archive.schema import alembic_config
+    from tests.dedup_reference import (
+        add_texts,
+        add_to_session,
+        expected_clusters,
+        reference_clusters,
+        stored_clusters,
+        synthetic_texts,
+    )
+
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0003")
+    assert "story_bands" not in inspect(engine).get_table_names()
+    texts = synthetic_texts(500, seed=13)
+    with Session(engine) as s, s.begin():
+        old = add_to_session(s, texts[:420])
+        s.add_all(StoryCluster(article_id=k, story_id=p.story_id, method=p.method, matched_article_id=p.matched_article_id,
+                               similarity=p.similarity, text_hash=h, shingles=p.shingles, signature=p.signature)
+                  for (k, _, h), p in zip(old, reference_clusters(old).values(), strict=True))
+    engine.dispose()
+    index = ArchiveIndex(db_url)  # upgrades to head
+    assert current_revision(index.engine) == head_revision()
+    with index.sessions() as s:
+        signed = s.scalar(select(func.count()).select_from(StoryCluster).where(StoryCluster.signature.is_not(None)))
+        assert signed and s.scalar(select(func.count()).select_from(StoryBand)) == signed * LSH_BANDS
+    new = add_texts(index, texts[420:], first=420)
+    report = cluster_articles(index)
+    assert report.articles == 80 and report.near > 5
+    assert stored_clusters(index) == expected_clusters(old + new)
+    index.close()

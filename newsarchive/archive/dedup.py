@@ -18,6 +18,13 @@ overlap 0.438 (Jaccard 0.213), the eight unrelated pairs at most 0.020.
 Clusters persist in ``story_clusters`` (one row per article, with its signature), so clustering is
 incremental: :func:`cluster_articles` only looks at articles that have no row yet. A story's id is the
 article id of its first member.
+
+The LSH index lives on disk too (``story_bands``: the band keys of every stored signature), so a crawl's
+close costs work in proportion to its new articles, not to the index: per batch of new articles, exact copies
+are looked up by text hash, candidates by band key (one query per band and few hundred keys), and only the
+candidates' signatures are read, in chunks; the memory held is bounded by the batch and those chunks whatever
+the index size. Signatures are computed by :mod:`newsarchive.archive.minhash` (numpy, bit for bit
+datasketch's ``affine32`` MinHash), so the close does not import datasketch and scipy (~0.5 s CPU).
 """
 
 from __future__ import annotations
@@ -25,23 +32,37 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterable, Iterator
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from itertools import islice
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from newsarchive.archive.index import ArchiveIndex
-from newsarchive.archive.models import Article, StoryCluster, utcnow
+from newsarchive.archive.models import Article, StoryBand, StoryCluster, utcnow
 
-if TYPE_CHECKING:  # datasketch and numpy load only when clustering runs, not with the archive library
-    from datasketch import LeanMinHash, MinHashLSH
+if TYPE_CHECKING:  # numpy loads only when clustering runs, not with the archive library
+    import numpy as np
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_THRESHOLD = 0.15
 DEFAULT_LSH_THRESHOLD = 0.05
+DEFAULT_NUM_PERM = 128
+# The LSH layout for the default Jaccard threshold (0.05) and 128 permutations: 32 bands of 1 row. It is what
+# datasketch 2.0's MinHashLSH picked for those settings (``MinHashLSH(threshold=0.05, num_perm=128).b, .r``
+# prints ``32 1``: the pair that minimises the equally weighted areas of false positives and false negatives,
+# 0.025 and 0.006), fixed here so the close runs no parameter search. Other settings get
+# :func:`newsarchive.archive.minhash.lsh_params` (the same search; tests compare both).
+LSH_BANDS, LSH_ROWS = 32, 1
+SCHEME = "affine32"  # the only MinHash scheme newsarchive.archive.minhash computes
+_LOOKUP_KEYS = 500  # band keys per IN list (far below SQLite's and PostgreSQL's parameter limits)
+_SIGNATURE_CHUNK = 500  # candidate signatures read per query
+_PAIR_BUFFER = 100_000  # (new article, candidate) pairs held before they are scored: bounds memory when
+# texts share boilerplate and every band lookup returns many articles
 _WORD = re.compile(r"\w+")
 
 
@@ -51,12 +72,12 @@ class ClusterOptions:
 
     threshold: float = DEFAULT_THRESHOLD  # estimated overlap coefficient to join a story
     lsh_threshold: float = DEFAULT_LSH_THRESHOLD  # Jaccard for LSH candidate retrieval
-    num_perm: int = 128
+    num_perm: int = DEFAULT_NUM_PERM
     shingle_size: int = 5
     min_shingles: int = 10  # shorter texts only match exactly (a few words overlap with everything)
     seed: int = 1
-    scheme: str = "affine32"  # datasketch >= 2.0 hash scheme; stored signatures must match it
-    batch_size: int = 500
+    scheme: str = SCHEME  # datasketch >= 2.0 hash scheme; stored signatures must match it
+    batch_size: int = 500  # new articles placed per step (and per transaction)
 
 
 @dataclass(frozen=True)
@@ -110,92 +131,254 @@ def shingles(text: str, size: int = 5) -> set[str]:
     return {" ".join(words[i:i + size]) for i in range(len(words) - size + 1)}
 
 
-def signature(shingle_set: Iterable[str], options: ClusterOptions) -> LeanMinHash:
-    from datasketch import LeanMinHash, MinHash
+def signature(shingle_set: Iterable[str], options: ClusterOptions) -> np.ndarray:
+    """The MinHash signature (``num_perm`` uint32 values, datasketch's ``hashvalues``) of a shingle set."""
+    from newsarchive.archive.minhash import minhash
 
-    mh = MinHash(num_perm=options.num_perm, seed=options.seed, scheme=options.scheme)  # type: ignore[arg-type]
-    mh.update_batch([s.encode("utf-8") for s in shingle_set])
-    return LeanMinHash(mh)
+    _check_scheme(options)
+    return minhash(shingle_set, options.num_perm, options.seed)
 
 
-def overlap(a: LeanMinHash, a_size: int, b: LeanMinHash, b_size: int) -> float:
+def overlap(a: np.ndarray, a_size: int, b: np.ndarray, b_size: int) -> float:
     """Estimated shared shingles / shingles of the smaller set, from the MinHash Jaccard estimate."""
+    from newsarchive.archive import minhash
+
     if not a_size or not b_size:
         return 0.0
-    jaccard = a.jaccard(b)
-    shared = jaccard * (a_size + b_size) / (1.0 + jaccard)
-    return min(1.0, shared / min(a_size, b_size))
+    return float(minhash.overlap(minhash.jaccard(a, b), a_size, b_size))
+
+
+def lsh_layout(options: ClusterOptions) -> tuple[int, int]:
+    """``(bands, rows)`` of the LSH for these options (constants for the defaults, see :data:`LSH_BANDS`)."""
+    if (options.lsh_threshold, options.num_perm) == (DEFAULT_LSH_THRESHOLD, DEFAULT_NUM_PERM):
+        return LSH_BANDS, LSH_ROWS
+    from newsarchive.archive.minhash import lsh_params
+
+    return lsh_params(options.lsh_threshold, options.num_perm)
+
+
+def _check_scheme(options: ClusterOptions) -> None:
+    if options.scheme != SCHEME:
+        raise ValueError(f"MinHash scheme {options.scheme!r} is not supported (only {SCHEME!r})")
+
+
+def _decode(blobs: Sequence[bytes], options: ClusterOptions) -> np.ndarray:
+    from newsarchive.archive.minhash import from_blobs
+
+    try:
+        return from_blobs(blobs, options.num_perm)
+    except ValueError as exc:
+        raise SignatureMismatch(f"{exc} (options say {options.num_perm}): recluster with rebuild=True "
+                                "(newsarchive stories --rebuild)") from exc
 
 
 @dataclass
-class _State:
-    """What is known of already clustered articles while new ones are placed."""
+class _Stored:
+    """The best stored match (at or above the threshold) of each new signature of a batch."""
 
-    options: ClusterOptions
-    lsh: MinHashLSH
-    by_hash: dict[str, int] = field(default_factory=dict)  # text hash -> story id
-    sigs: dict[int, tuple[LeanMinHash, int, int]] = field(default_factory=dict)  # article -> sig, size, story
+    threshold: float
+    best: dict[int, tuple[float, int, int]] = field(default_factory=dict)  # batch row -> score, article, story
+    signatures_read: int = 0
 
-    def add(self, row: StoryCluster, sig: LeanMinHash | None) -> None:
-        if row.text_hash:
-            self.by_hash.setdefault(row.text_hash, row.story_id)
-        if sig is not None:
-            self.sigs[row.article_id] = (sig, row.shingles, row.story_id)
-            self.lsh.insert(row.article_id, sig, check_duplication=False)
+    def offer(self, row: int, score: float, article_id: int, story_id: int) -> None:
+        if score < self.threshold:
+            return
+        current = self.best.get(row)
+        if current is None or (score, -article_id) > (current[0], -current[1]):  # ties: the earlier article
+            self.best[row] = (score, article_id, story_id)
 
 
-def _decode(blob: bytes, options: ClusterOptions) -> LeanMinHash:
+def _load_signatures(session: Session, ids: Sequence[int],
+                     options: ClusterOptions) -> tuple[list[int], list[int], list[int], np.ndarray]:
+    """(article ids, story ids, shingle counts, signature matrix) of the given clustered articles."""
+    stmt = (select(StoryCluster.article_id, StoryCluster.story_id, StoryCluster.shingles, StoryCluster.signature)
+            .where(StoryCluster.article_id.in_(ids), StoryCluster.signature.is_not(None)))
+    rows = session.execute(stmt).all()
+    return ([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
+            _decode([r[3] or b"" for r in rows], options))
+
+
+def _score(index: ArchiveIndex, stored: _Stored, sigs: np.ndarray, sizes: np.ndarray, new: array[int],
+           candidates: array[int], options: ClusterOptions) -> None:
+    """Score buffered (new row, candidate article) pairs, reading each candidate's signature once."""
     import numpy as np
-    from datasketch import LeanMinHash
 
-    values = np.frombuffer(blob, dtype=np.uint64)
-    if len(values) != options.num_perm:
-        raise SignatureMismatch(f"stored signatures have {len(values)} permutations, options say "
-                                f"{options.num_perm}: recluster with rebuild=True (newsarchive stories --rebuild)")
-    return LeanMinHash(seed=options.seed, hashvalues=values, scheme=options.scheme)
+    from newsarchive.archive import minhash
 
-
-def _load_state(session: Session, options: ClusterOptions) -> _State:
-    from datasketch import MinHashLSH
-
-    state = _State(options, MinHashLSH(threshold=options.lsh_threshold, num_perm=options.num_perm))
-    stmt = select(StoryCluster).order_by(StoryCluster.article_id).execution_options(yield_per=2000)
-    for row in session.scalars(stmt):
-        state.add(row, _decode(row.signature, options) if row.signature else None)
-    return state
-
-
-def _place(state: _State, article_id: int, text: str, text_hash: str | None) -> StoryCluster:
-    """Decide the story of one new article (and register it for the ones after it)."""
-    options = state.options
-    shingle_set = shingles(text, options.shingle_size)
-    sig = signature(shingle_set, options) if len(shingle_set) >= options.min_shingles else None
-    row = StoryCluster(article_id=article_id, story_id=article_id, method="first", similarity=1.0,
-                       text_hash=text_hash, shingles=len(shingle_set),
-                       signature=sig.hashvalues.astype("<u8").tobytes() if sig is not None else None,
-                       clustered_at=utcnow())
-    if text_hash and text_hash in state.by_hash:
-        row.story_id, row.method = state.by_hash[text_hash], "exact"
-    elif sig is None:
-        row.method = "short"
-    else:
-        best = _best_match(state, sig, len(shingle_set))
-        if best is not None:
-            row.matched_article_id, row.similarity, row.story_id = best
-            row.method = "near"
-    state.add(row, sig)
-    return row
+    pairs = np.unique(np.frombuffer(new, dtype=np.int64) * (1 << 32) + np.frombuffer(candidates, dtype=np.int64))
+    rows, cands = pairs >> 32, pairs & 0xFFFFFFFF
+    ids = np.unique(cands)
+    with index.sessions() as s:
+        for start in range(0, len(ids), _SIGNATURE_CHUNK):
+            chunk = ids[start:start + _SIGNATURE_CHUNK]
+            found, story_ids, counts, matrix = _load_signatures(s, chunk.tolist(), options)
+            stored.signatures_read += len(found)
+            if not found:
+                continue
+            order = np.argsort(np.asarray(found, dtype=np.int64))
+            found_sorted = np.asarray(found, dtype=np.int64)[order]
+            take = np.isin(cands, found_sorted)
+            pair_rows, pair_cands = rows[take], cands[take]
+            at = order[np.searchsorted(found_sorted, pair_cands)]
+            other_sizes = np.asarray(counts, dtype=np.int64)[at]
+            scores = minhash.overlap(minhash.jaccard(sigs[pair_rows], matrix[at]), sizes[pair_rows], other_sizes)
+            scores = np.where((sizes[pair_rows] > 0) & (other_sizes > 0), scores, 0.0)
+            for i in np.flatnonzero(scores >= options.threshold):
+                stored.offer(int(pair_rows[i]), float(scores[i]), int(pair_cands[i]), int(story_ids[at[i]]))
 
 
-def _best_match(state: _State, sig: LeanMinHash, size: int) -> tuple[int, float, int] | None:
-    """(article id, similarity, story id) of the most similar clustered article at or above threshold."""
-    best: tuple[int, float, int] | None = None
-    for candidate in state.lsh.query(sig):
-        other, other_size, story = state.sigs[candidate]
-        score = overlap(sig, size, other, other_size)
-        if score >= state.options.threshold and (best is None or score > best[1]):
-            best = (candidate, score, story)
-    return best
+def _best_stored(index: ArchiveIndex, sigs: np.ndarray, keys: np.ndarray, sizes: np.ndarray,
+                 need: list[int], options: ClusterOptions) -> _Stored:
+    """The best match among the clustered articles for the batch rows ``need``: candidates by band key, then
+    their signatures only."""
+    stored = _Stored(options.threshold)
+    new: array[int] = array("q")
+    candidates: array[int] = array("q")
+    with index.sessions() as s:
+        for band in range(keys.shape[1]):
+            by_key: dict[int, list[int]] = {}
+            for row in need:
+                by_key.setdefault(int(keys[row, band]), []).append(row)
+            wanted = list(by_key)
+            for start in range(0, len(wanted), _LOOKUP_KEYS):
+                stmt = (select(StoryBand.key, StoryBand.article_id)
+                        .where(StoryBand.band == band, StoryBand.key.in_(wanted[start:start + _LOOKUP_KEYS]))
+                        .execution_options(yield_per=5000))
+                for key, article_id in s.execute(stmt):
+                    for row in by_key[key]:
+                        new.append(row)
+                        candidates.append(article_id)
+                    if len(new) >= _PAIR_BUFFER:
+                        _score(index, stored, sigs, sizes, new, candidates, options)
+                        del new[:], candidates[:]
+    if new:
+        _score(index, stored, sigs, sizes, new, candidates, options)
+    return stored
+
+
+def _first_stories(session: Session, hashes: set[str]) -> dict[str, int]:
+    """text hash -> story of the first clustered article with that text, for the hashes already clustered."""
+    found: dict[str, int] = {}
+    wanted = sorted(hashes)
+    for start in range(0, len(wanted), _LOOKUP_KEYS):
+        first = (select(func.min(StoryCluster.article_id))
+                 .where(StoryCluster.text_hash.in_(wanted[start:start + _LOOKUP_KEYS]))
+                 .group_by(StoryCluster.text_hash))
+        stmt = select(StoryCluster.text_hash, StoryCluster.story_id).where(StoryCluster.article_id.in_(first))
+        found.update({h: int(story) for h, story in session.execute(stmt) if h is not None})
+    return found
+
+
+@dataclass
+class _Batch:
+    """One step of new articles: signatures, band keys and the rows to save."""
+
+    clusters: list[dict[str, Any]] = field(default_factory=list)
+    bands: list[dict[str, int]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=lambda: {"first": 0, "exact": 0, "near": 0, "short": 0})
+
+
+def _place_batch(index: ArchiveIndex, batch: list[tuple[int, str, str | None]], options: ClusterOptions,
+                 layout: tuple[int, int]) -> _Batch:
+    """Decide the story of each new article of a batch, in article order: an exact copy of a clustered text
+    (or of an earlier one of the batch), else the most similar candidate at or above the threshold among the
+    clustered articles and the earlier ones of the batch, else a story of its own."""
+    import numpy as np
+
+    from newsarchive.archive import minhash
+
+    sets = [shingles(text, options.shingle_size) for _, text, _ in batch]
+    signed = [i for i, s in enumerate(sets) if len(s) >= options.min_shingles]
+    row_of = {i: row for row, i in enumerate(signed)}
+    sigs = (np.vstack([minhash.minhash(sets[i], options.num_perm, options.seed) for i in signed]) if signed
+            else np.empty((0, options.num_perm), dtype=np.uint32))
+    sizes = np.asarray([len(sets[i]) for i in signed], dtype=np.int64)
+    keys = minhash.band_keys(sigs, *layout) if signed else np.empty((0, layout[0]), dtype=np.int32)
+    with index.sessions() as s:
+        by_hash = _first_stories(s, {h for _, _, h in batch if h})
+    need = [row_of[i] for i in signed if batch[i][2] not in by_hash]
+    stored = _best_stored(index, sigs, keys, sizes, need, options)
+
+    out = _Batch()
+    in_batch_hash: dict[str, int] = {}
+    buckets: list[dict[int, list[int]]] = [{} for _ in range(layout[0])]  # band -> key -> earlier rows
+    placed: dict[int, tuple[int, int]] = {}  # batch row -> (article id, story id)
+    for i, (article_id, _, text_hash) in enumerate(batch):
+        row = row_of.get(i)
+        cluster: dict[str, Any] = {
+            "article_id": article_id, "story_id": article_id, "method": "first", "matched_article_id": None,
+            "similarity": 1.0, "text_hash": text_hash, "shingles": len(sets[i]),
+            "signature": minhash.to_blob(sigs[row]) if row is not None else None, "clustered_at": utcnow()}
+        known = by_hash.get(text_hash) if text_hash else None
+        if known is None and text_hash:
+            known = in_batch_hash.get(text_hash)
+        if known is not None:
+            cluster["story_id"], cluster["method"] = known, "exact"
+        elif row is None:
+            cluster["method"] = "short"
+        else:
+            best = stored.best.get(row)
+            earlier = sorted({e for band, key in enumerate(keys[row].tolist()) for e in buckets[band].get(key, ())})
+            if earlier:
+                scores = minhash.overlap(minhash.jaccard(sigs[earlier], sigs[row]), sizes[earlier], sizes[row])
+                for e, score in zip(earlier, np.atleast_1d(scores).tolist(), strict=True):
+                    other, story = placed[e]
+                    if score >= options.threshold and (best is None or (score, -other) > (best[0], -best[1])):
+                        best = (score, other, story)
+            if best is not None:
+                cluster["similarity"], cluster["matched_article_id"], cluster["story_id"] = best
+                cluster["method"] = "near"
+        out.counts[cluster["method"]] += 1
+        out.clusters.append(cluster)
+        if text_hash:
+            in_batch_hash.setdefault(text_hash, cluster["story_id"])
+        if row is not None:
+            placed[row] = (article_id, cluster["story_id"])
+            for band, key in enumerate(keys[row].tolist()):
+                buckets[band].setdefault(key, []).append(row)
+                out.bands.append({"article_id": article_id, "band": band, "key": key})
+    return out
+
+
+def _check_stored(index: ArchiveIndex, options: ClusterOptions, layout: tuple[int, int]) -> None:
+    """Stored signatures must have the options' length (else :class:`SignatureMismatch`), and the band table
+    the options' layout: checked on the newest signature, re-banded from the signatures when it differs."""
+    from newsarchive.archive.minhash import band_keys
+
+    with index.sessions() as s:
+        newest = s.execute(select(StoryCluster.article_id, StoryCluster.signature)
+                           .where(StoryCluster.signature.is_not(None))
+                           .order_by(StoryCluster.article_id.desc()).limit(1)).first()
+        if newest is None:
+            return
+        expected = dict(enumerate(band_keys(_decode([newest[1] or b""], options), *layout)[0].tolist()))
+        stored = dict(s.execute(select(StoryBand.band, StoryBand.key).where(StoryBand.article_id == newest[0])).all())
+    if stored != expected:
+        _reband(index, options, layout)
+
+
+def _reband(index: ArchiveIndex, options: ClusterOptions, layout: tuple[int, int], chunk: int = 2000) -> None:
+    """Band keys of every stored signature again (LSH settings changed): in article order and chunks, so
+    memory stays bounded, and an interrupted run is noticed by :func:`_check_stored` (the newest comes last)."""
+    from newsarchive.archive.minhash import band_keys
+
+    logger.warning("story bands were made with other LSH settings: re-banding every stored signature for %d x %d",
+                   *layout)
+    with index.session() as s:
+        s.execute(delete(StoryBand))
+    last = -1
+    while True:
+        with index.session() as s:
+            rows = s.execute(select(StoryCluster.article_id, StoryCluster.signature)
+                             .where(StoryCluster.article_id > last, StoryCluster.signature.is_not(None))
+                             .order_by(StoryCluster.article_id).limit(chunk)).all()
+            if not rows:
+                return
+            keys = band_keys(_decode([r[1] or b"" for r in rows], options), *layout).tolist()
+            s.execute(insert(StoryBand), [{"article_id": r[0], "band": band, "key": key}
+                                          for r, row_keys in zip(rows, keys, strict=True)
+                                          for band, key in enumerate(row_keys)])
+            last = rows[-1][0]
 
 
 def _has_unclustered(session: Session) -> bool:
@@ -215,34 +398,35 @@ def _unclustered(session: Session, batch_size: int) -> Iterator[tuple[int, str, 
 
 def cluster_articles(index: ArchiveIndex, threshold: float = DEFAULT_THRESHOLD, *,
                      options: ClusterOptions | None = None, rebuild: bool = False) -> ClusterReport:
-    """Give every ``ok`` article without a story one; ``rebuild`` forgets all stories first."""
+    """Give every ``ok`` article without a story one; ``rebuild`` forgets all stories (and bands) first."""
     options = options or ClusterOptions(threshold=threshold)
+    _check_scheme(options)
     started = time.perf_counter()
+    counts = {"first": 0, "exact": 0, "near": 0, "short": 0}
     if rebuild:
         with index.session() as s:
+            s.execute(delete(StoryBand))
             s.execute(delete(StoryCluster))
     with index.sessions() as reader:
-        if not _has_unclustered(reader):  # nothing new: do not load every signature
-            return _report(index, {"first": 0, "exact": 0, "near": 0, "short": 0}, options,
-                           time.perf_counter() - started)
-        state = _load_state(reader, options)
-        counts = {"first": 0, "exact": 0, "near": 0, "short": 0}
-        pending: list[StoryCluster] = []
-        for article_id, text, text_hash in _unclustered(reader, options.batch_size):
-            row = _place(state, article_id, text, text_hash)
-            counts[row.method] += 1
-            pending.append(row)
-            if len(pending) >= options.batch_size:
-                _save(index, pending)
-        _save(index, pending)
+        if not _has_unclustered(reader):  # nothing new: no signature is read
+            return _report(index, counts, options, time.perf_counter() - started)
+        layout = lsh_layout(options)
+        _check_stored(index, options, layout)
+        articles = _unclustered(reader, options.batch_size)
+        while batch := list(islice(articles, max(1, options.batch_size))):
+            placed = _place_batch(index, batch, options, layout)
+            for method, n in placed.counts.items():
+                counts[method] += n
+            _save(index, placed)
     return _report(index, counts, options, time.perf_counter() - started)
 
 
-def _save(index: ArchiveIndex, rows: list[StoryCluster]) -> None:
-    if rows:
-        with index.session() as s:
-            s.add_all(rows)
-        rows.clear()
+def _save(index: ArchiveIndex, batch: _Batch) -> None:
+    """The batch's story rows and band keys in one transaction, so the next batch finds them."""
+    with index.session() as s:
+        s.execute(insert(StoryCluster), batch.clusters)
+        if batch.bands:
+            s.execute(insert(StoryBand), batch.bands)
 
 
 def _report(index: ArchiveIndex, counts: dict[str, int], options: ClusterOptions, seconds: float) -> ClusterReport:

@@ -2,7 +2,7 @@
 
 Importing this module registers all tables on :class:`Base` (so Alembic and ``create_all`` see the whole
 schema) without loading the code that works with them: crawl runs, captures and articles
-(:mod:`newsarchive.archive.index`), story clusters (:mod:`newsarchive.archive.dedup`), scheduler runs
+(:mod:`newsarchive.archive.index`), story clusters and their LSH bands (:mod:`newsarchive.archive.dedup`), scheduler runs
 (:mod:`newsarchive.archive.runs`) and learned site templates (:mod:`newsarchive.extract.learning`).
 :class:`WarcRef`, the pointer from an index row to its WARC record, lives here too because
 :class:`Capture` hands one out; the WARC reader and writer (:mod:`newsarchive.archive.warc`) use the same
@@ -207,6 +207,28 @@ class StoryCluster(Base):
     shingles: Mapped[int] = mapped_column(Integer, default=0)
     signature: Mapped[bytes | None] = mapped_column(LargeBinary)
     clustered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StoryBand(Base):
+    """One LSH band key of a stored signature: the on-disk index that finds near-duplicate candidates.
+
+    A new article's candidates are the clustered articles that share a key in some band
+    (``ix_story_bands_band_key``), so a crawl's close reads the signatures of its candidates only, never every
+    signature of the index. Rows go with their ``story_clusters`` row (``rebuild`` clears both). A SQLite
+    table without rowid: the rows are clustered by the primary key and the band index carries the article id,
+    so a lookup reads the index alone.
+    """
+
+    __tablename__ = "story_bands"
+    __table_args__ = (
+        SqlIndex("ix_story_bands_band_key", "band", "key"),
+        {"sqlite_with_rowid": False},
+    )
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("story_clusters.article_id", ondelete="CASCADE"),
+                                            primary_key=True)
+    band: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    key: Mapped[int] = mapped_column(Integer)  # newsarchive.archive.minhash.band_keys: a signed 32-bit value
 
 
 class ScheduleRun(Base):
