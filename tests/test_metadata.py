@@ -199,6 +199,14 @@ def test_a_byline_search_that_names_no_one_does_not_hide_the_link():
     assert meta_of(body).authors == ("Mats Muster",)
 
 
+def test_a_layout_named_after_its_sidebar_is_not_a_sidebar():
+    # trafilatura's byline search skips "sidebar" containers; this one holds the headline and the byline
+    body = ("<div class='layout-container has-sidebar'><h1>Rathaus</h1>"
+            "<div class='meta'><a href='/autor/jil-muster'>Jil Muster</a></div><p>Text</p>"
+            "<div class='sidebar'><a href='/autor/max-beispiel'>Max Beispiel</a></div></div>")
+    assert meta_of(body).authors == ("Jil Muster",)
+
+
 def test_a_declared_person_beats_an_author_link():
     head = ld({"@type": "NewsArticle", "author": {"@type": "Person", "name": "Anna Muster"}})
     assert meta_of("<p><a href='/author/jroe'>Jane Roe</a></p>", head).authors == ("Anna Muster",)

@@ -184,12 +184,17 @@ def linked_credits(tree: HtmlElement) -> list[str]:
 
 
 def _discarded(tree: HtmlElement) -> set[HtmlElement]:
-    """The elements trafilatura's byline search skips (comments, sidebars, dates, figures)."""
+    """The elements trafilatura's byline search skips (comments, sidebars, dates, figures), but not one that
+    holds the page's headline: a page layout named "layout-container has-sidebar" is not a sidebar.
+    Measured (bench/extraction.py): strings authors on held-out sites 79 -> 81 of 131, tuning 86 -> 87 of
+    117; fundus unchanged."""
     try:
         from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS
     except ImportError:  # pragma: no cover - another trafilatura layout
         return set()
-    return {d for discard in AUTHOR_DISCARD_XPATHS for d in discard(tree)}
+    found = {d for discard in AUTHOR_DISCARD_XPATHS for d in discard(tree)}
+    headline = next(tree.iter("h1"), None)
+    return found - set(headline.iterancestors()) if headline is not None and found else found
 
 
 # short text nodes with a byline word in them (filtered in C: a page has thousands of text nodes), not in
