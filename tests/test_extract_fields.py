@@ -222,9 +222,9 @@ def test_precision_pass_far_below_the_main_paragraphs_is_redone_without_precisio
     real = module._trafilatura_body
     modes = []
 
-    def shy_precision(tree, url, options):
+    def shy_precision(tree, url, options, *rest):
         modes.append(options.favor_precision)
-        text, rendered = real(tree, url, options)
+        text, rendered = real(tree, url, options, *rest)
         return (text.splitlines()[0], rendered) if options.favor_precision else (text, rendered)
 
     monkeypatch.setattr(module, "_trafilatura_body", shy_precision)

@@ -176,6 +176,42 @@ def test_a_short_line_that_reads_like_a_byline(body, want):
     assert meta_of(body).authors == want
 
 
+# -- a link to the author's own page --------------------------------------------------------------------------
+@pytest.mark.parametrize(("body", "want"), [
+    # blog, CMS and forum URL conventions; co-authors of the same byline
+    ("<h1>Rathaus</h1><div class='meta'><a href='/author/jroe/'>Jane Roe</a></div><p>Text</p>", ("Jane Roe",)),
+    ("<div class='x'><span><a href='/autor/anna-muster'>Anna Muster</a> und "
+     "<a href='/autor/max-beispiel'>Max Beispiel</a></span></div>", ("Anna Muster", "Max Beispiel")),
+    ("<p>Gepostet von <a href='https://testbote.example/members/hans.210716/'>Hans Ehrlich</a></p>", ("Hans Ehrlich",)),
+    # not a credit: navigation, footers, comments, a slug that merely contains the word, a link that is no name
+    ("<nav><a href='/autoren/'>Unsere Autoren</a></nav><footer><a href='/author/x'>Erika Muster</a></footer>", ()),
+    ("<div class='comments'><a href='/members/lea/'>Lea Leserin</a></div><p>Text</p>", ()),
+    ("<p><a href='/2024/bestseller-autor-jane-roe.html'>Jane Roe</a></p>", ()),
+    ("<p><a href='/author/x'>https://testbote.example</a></p>", ()),
+])
+def test_a_link_to_the_authors_page_names_the_author(body, want):
+    assert meta_of(body).authors == want
+
+
+def test_a_byline_search_that_names_no_one_does_not_hide_the_link():
+    body = ("<div class='post-author'>Erika Leserin says</div>"  # a comment's heading, found by its class name
+            "<p class='info'><a href='/profile/MatsMuster'>Mats Muster</a></p>")
+    assert meta_of(body).authors == ("Mats Muster",)
+
+
+def test_a_layout_named_after_its_sidebar_is_not_a_sidebar():
+    # trafilatura's byline search skips "sidebar" containers; this one holds the headline and the byline
+    body = ("<div class='layout-container has-sidebar'><h1>Rathaus</h1>"
+            "<div class='meta'><a href='/autor/jil-muster'>Jil Muster</a></div><p>Text</p>"
+            "<div class='sidebar'><a href='/autor/max-beispiel'>Max Beispiel</a></div></div>")
+    assert meta_of(body).authors == ("Jil Muster",)
+
+
+def test_a_declared_person_beats_an_author_link():
+    head = ld({"@type": "NewsArticle", "author": {"@type": "Person", "name": "Anna Muster"}})
+    assert meta_of("<p><a href='/author/jroe'>Jane Roe</a></p>", head).authors == ("Anna Muster",)
+
+
 @pytest.mark.parametrize(("title", "want"), [
     ("Neuer Bürgermeister gewählt | Testbote | Seit 1901 aus Linz", "Neuer Bürgermeister gewählt"),
     ("Testbote - Politik - Neuer Bürgermeister gewählt", "Politik - Neuer Bürgermeister gewählt"),

@@ -34,6 +34,7 @@ class ExtractOptions:
     chrome_filters: bool = True  # generic DOM and line filters (off: plain trafilatura)
     fallback_min_words: int = FALLBACK_MIN_WORDS
     merge_passes: bool = False  # also run a precision pass and merge (costs a second trafilatura run)
+    readability_gate: bool = True  # no readability candidate once the own extraction holds half the main text
     fast: bool = False  # trafilatura without its readability/jusText comparison (faster, less exact)
 
 
