@@ -21,7 +21,7 @@ except PackageNotFoundError:  # pragma: no cover - trafilatura is a dependency
     _TRAFILATURA = "unknown"
 
 EXTRACTOR_NAME = "newsarchive-trafilatura"
-EXTRACTOR_VERSION = f"3+trafilatura-{_TRAFILATURA}"
+EXTRACTOR_VERSION = f"4+trafilatura-{_TRAFILATURA}"  # 4: author-page links, gated readability comparison
 MIN_WORDS = 20
 FALLBACK_MIN_WORDS = 60  # below this many words after cleaning, try the uncleaned page and readability
 
