@@ -107,9 +107,11 @@ def run_crawl(sites: list[SiteConfig], home: ArchiveHome, options: CrawlOptions 
     from newsarchive.archive.index import ArchiveIndex
     from newsarchive.archive.models import FetchFailure
     from newsarchive.archive.runs import mark_interrupted
+    from newsarchive.extract.pool import tune_allocator
     from newsarchive.spiders.news import SPIDERS
 
     options = options or CrawlOptions()
+    tune_allocator()  # before the reactor's, the index writer's and the pool's threads
     home.ensure()
     index = ArchiveIndex(home.index_url)  # fail fast, with one clear line, before the reactor starts
     mark_interrupted(index)  # runs left "running" by crawls killed before they could finish them
