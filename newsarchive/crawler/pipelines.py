@@ -116,7 +116,9 @@ class IndexPipeline:
         self.stats = crawler.stats
         self.learn_templates = crawler.settings.getbool("NEWSARCHIVE_TEMPLATES_ENABLED", True)
         self.item_pages = ItemPages.of(crawler)
-        self.apart = crawler.settings.getint("NEWSARCHIVE_EXTRACTION_WORKERS", 2) > 0  # the close-time work
+        # the close-time work runs in a process forked from the extraction pool's forkserver, if it runs
+        self.apart = (crawler.settings.getint("NEWSARCHIVE_EXTRACTION_WORKERS", 2) > 0
+                      and crawler.settings.getbool("NEWSARCHIVE_EXTRACTION_ENABLED", True))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IndexPipeline:
@@ -128,7 +130,8 @@ class IndexPipeline:
         pages came in (see :func:`newsarchive.extract.derived.template_stale`).
 
         In a process apart (:mod:`newsarchive.extract.derived`: what clustering loads was the main process's
-        peak), or in a thread with ``NEWSARCHIVE_EXTRACTION_WORKERS = 0`` (no processes)."""
+        peak), or in a thread without extraction processes (``NEWSARCHIVE_EXTRACTION_WORKERS = 0``, or
+        extraction off: no forkserver to fork from)."""
         self.session.flush_index()
         apart = self.apart
         executor = make_executor(1 if apart else 0)
