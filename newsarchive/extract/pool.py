@@ -157,7 +157,8 @@ def tune_allocator() -> bool:
     the later ones come from the heap and each thread's arena, where live small objects between them keep
     the freed pages resident. Fixing the threshold keeps every such buffer in its own mapping, returned
     when it is freed, and two arenas at most (MALLOC_ARENA_MAX=2) bound how many heaps hold free pages.
-    Measured with ``bench/crawl.py``: see the README's memory figures.
+    Measured on a 500-page crawl of ``bench/crawl.py``'s site, the main process's PSS read every 3 s: peak
+    161 MB without, 135 MB with (its ``[heap]`` mapping 63 MB -> 30 MB); the same CPU per page.
     """
     mallopt = _mallopt()
     if mallopt is None:
