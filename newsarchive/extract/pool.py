@@ -158,7 +158,7 @@ def tune_allocator() -> bool:
     the freed pages resident. Fixing the threshold keeps every such buffer in its own mapping, returned
     when it is freed, and two arenas at most (MALLOC_ARENA_MAX=2) bound how many heaps hold free pages.
     Measured on a 500-page crawl of ``bench/crawl.py``'s site, the main process's PSS read every 3 s: peak
-    161 MB without, 135 MB with (its ``[heap]`` mapping 63 MB -> 30 MB); the same CPU per page.
+    161 MB without, 135 MB with (its ``[heap]`` mapping 63 MB -> 30 MB).
     """
     mallopt = _mallopt()
     if mallopt is None:
