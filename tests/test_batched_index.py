@@ -115,7 +115,7 @@ def test_archived_keys_answer_recrawl_questions_without_queries(index: ArchiveIn
 
 def test_a_site_template_is_learned_again_only_after_enough_new_pages(index: ArchiveIndex) -> None:
     from newsarchive.archive.models import SiteTemplate
-    from newsarchive.crawler.pipelines import _template_stale
+    from newsarchive.extract.derived import template_stale as _template_stale
 
     assert _template_stale(index, "s"), "never learned"
     learned = datetime(2024, 1, 1, tzinfo=UTC)

@@ -4,24 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import Any, TypeVar
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from newsarchive.archive.index import PendingArticle
+from newsarchive.archive.index import ArchiveIndex, PendingArticle
 from newsarchive.crawler.addon import ItemPages
 from newsarchive.crawler.items import ArticleItem
 from newsarchive.crawler.session import ArchiveSession
+from newsarchive.extract.derived import cluster_stories, logged, relearn_template, relog
 from newsarchive.extract.pool import make_executor, run_extract
 from newsarchive.extract.records import ArticleSource, article_row
 from newsarchive.extract.result import Extraction, ExtractOptions, failed
 from newsarchive.extract.templates import TemplateModel
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class ExtractionPipeline:
@@ -102,26 +106,6 @@ class ExtractionPipeline:
             return failed(item.url, f"crashed: {type(exc).__name__}")
 
 
-def _template_stale(index: Any, site: str, share: float = 0.1, minimum: int = 20) -> bool:
-    """Whether a site's template should be learned again: never learned, or ``share`` of the pages it was
-    learned from (at least ``minimum``) were extracted since. Learning reads up to 1,000 pages of the site
-    and others' texts, so a crawl that added a handful of pages does not pay for it at close."""
-    from sqlalchemy import func, select
-
-    from newsarchive.archive.models import Article, SiteTemplate
-
-    with index.sessions() as s:
-        head = s.get(SiteTemplate, site)
-        if head is None:
-            return True
-        new = s.scalar(select(func.count()).select_from(Article).where(
-            Article.site == site, Article.status == "ok", Article.extracted_at > head.learned_at)) or 0
-    stale = new >= max(minimum, int(share * head.pages))
-    if not stale:
-        logger.info("template of %s kept: %d new page(s) since it was learned from %d", site, new, head.pages)
-    return bool(stale)
-
-
 class IndexPipeline:
     """Writes the extracted fields as a WARC metadata record, flushes, then commits the article row."""
 
@@ -132,6 +116,9 @@ class IndexPipeline:
         self.stats = crawler.stats
         self.learn_templates = crawler.settings.getbool("NEWSARCHIVE_TEMPLATES_ENABLED", True)
         self.item_pages = ItemPages.of(crawler)
+        # the close-time work runs in a process forked from the extraction pool's forkserver, if it runs
+        self.apart = (crawler.settings.getint("NEWSARCHIVE_EXTRACTION_WORKERS", 2) > 0
+                      and crawler.settings.getbool("NEWSARCHIVE_EXTRACTION_ENABLED", True))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IndexPipeline:
@@ -140,25 +127,38 @@ class IndexPipeline:
     def close_spider(self, spider: Any = None) -> None:
         """Bring the derived tables up to date: new articles join their story clusters, and each crawled
         site's template is learned again from what the index now holds, for the next crawl, once enough new
-        pages came in (see :func:`_template_stale`)."""
-        from newsarchive.archive.dedup import cluster_articles
+        pages came in (see :func:`newsarchive.extract.derived.template_stale`).
 
+        In a process apart (:mod:`newsarchive.extract.derived`: what clustering loads was the main process's
+        peak), or in a thread without extraction processes (``NEWSARCHIVE_EXTRACTION_WORKERS = 0``, or
+        extraction off: no forkserver to fork from)."""
         self.session.flush_index()
-        try:
-            report = cluster_articles(self.session.index)
-            logger.info("story clusters: %s", report)
-        except Exception:  # derived data: the next crawl or export clusters again
-            logger.exception("could not cluster the new articles into stories")
-        if not self.learn_templates:
-            return
-        from newsarchive.extract.learning import learn, save
+        apart = self.apart
+        executor = make_executor(1 if apart else 0)
+        index: ArchiveIndex | str = self.session.index.url if apart else self.session.index
+        level = logging.getLogger("newsarchive").getEffectiveLevel()
 
-        for site in getattr(self.session.crawler.spider, "sites", ()):
+        def run(task: Callable[..., T], *args: Any) -> T:
+            if not apart:
+                return executor.submit(task, index, *args).result()
+            result, records = executor.submit(logged, task, level, index, *args).result()
+            relog(records)
+            return result
+
+        try:
             try:
-                if _template_stale(self.session.index, site.name):
-                    save(self.session.index, learn(self.session.index, site.name))
-            except Exception:  # learning is an optimisation; it must never lose the crawl's results
-                logger.exception("could not learn the template of %s", site.name)
+                logger.info("story clusters: %s", run(cluster_stories))
+            except Exception:  # derived data: the next crawl or export clusters again
+                logger.exception("could not cluster the new articles into stories")
+            if not self.learn_templates:
+                return
+            for site in getattr(self.session.crawler.spider, "sites", ()):
+                try:
+                    run(relearn_template, site.name)
+                except Exception:  # learning is an optimisation; it must never lose the crawl's results
+                    logger.exception("could not learn the template of %s", site.name)
+        finally:
+            executor.shutdown(wait=True)
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         page = item if isinstance(item, ArticleItem) else self.item_pages.pop(item)

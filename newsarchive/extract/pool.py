@@ -133,6 +133,39 @@ def release_free_memory() -> None:
         trim(0)
 
 
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameters (malloc.h)
+M_ARENA_MAX = -8
+MMAP_THRESHOLD = 128 * 1024  # glibc's initial value, kept fixed
+ARENA_MAX = 2
+
+
+@functools.cache
+def _mallopt() -> Callable[[int, int], int] | None:
+    try:
+        return ctypes.CDLL(None).mallopt  # type: ignore[no-any-return]
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+def tune_allocator() -> bool:
+    """Keep a long-running process's C heap from holding what it freed (glibc; elsewhere nothing). Call it
+    before the process starts its threads. Whether it applied.
+
+    A crawl's main process allocates a few buffers of a page's size (~300 KB: the body, its decoded text,
+    the pickled task for the extraction pool) per page, in several threads (reactor, pool feeder, index
+    writer). glibc serves the first from mmap, then raises its mmap threshold to the largest size freed, so
+    the later ones come from the heap and each thread's arena, where live small objects between them keep
+    the freed pages resident. Fixing the threshold keeps every such buffer in its own mapping, returned
+    when it is freed, and two arenas at most (MALLOC_ARENA_MAX=2) bound how many heaps hold free pages.
+    Measured on a 500-page crawl of ``bench/crawl.py``'s site, the main process's PSS read every 3 s: peak
+    161 MB without, 135 MB with (its ``[heap]`` mapping 63 MB -> 30 MB).
+    """
+    mallopt = _mallopt()
+    if mallopt is None:
+        return False
+    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_ARENA_MAX, ARENA_MAX))
+
+
 def extract_record(record: StoredRecord, url: str, options: ExtractOptions,
                    template: TemplateModel | None = None) -> Extraction:
     """Extract the article of an archived HTML response, in a pool worker: transfer and content encodings

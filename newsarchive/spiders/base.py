@@ -7,14 +7,17 @@ requests and callbacks; :class:`newsarchive.spiders.news.NewsSpider` combines al
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
+import shutil
 import tempfile
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +31,7 @@ from twisted.python.failure import Failure
 from newsarchive.archive.charset import decode_html
 from newsarchive.archive.index import KeySet, PriorCapture
 from newsarchive.archive.models import FetchFailure
+from newsarchive.archive.owner import owner_alive, process_owner
 from newsarchive.archive.urls import canonicalize, url_key
 from newsarchive.crawler.items import ArticleItem
 from newsarchive.crawler.middlewares import (
@@ -335,14 +339,19 @@ class BaseNewsSpider(scrapy.Spider):
         session.add_row(FetchFailure(run_id=session.run_id, url=request.url, reason=f"{kind}: {reason}"))
 
 
+QUEUE_PREFIX = "newsarchive-queue-"
+QUEUE_OWNER = "owner.json"  # in a queue directory: the process_owner() of the crawl it belongs to
+
+
 def disk_queue(crawler: Crawler) -> tempfile.TemporaryDirectory[str] | None:
     """Requests wait for their turn on disk (Scrapy's JOBDIR, in a directory of this crawl), not in memory.
 
     A sitemap lists up to 50,000 URLs and a site's sections as many: in memory each waiting request costs
     ~1.5 KB (request, headers, meta, its cached URL parse and fingerprint), ~150 MB of the crawl's main
     process for a 100,000-article site before its first article is fetched. Pickled to disk they cost
-    nothing there. The directory goes when the process exits; a crawl that sets JOBDIR itself (to resume)
-    keeps its own, and a distributed crawl's queue is in Redis (another SCHEDULER) already. Off with
+    nothing there. The directory goes when the process exits; one left by a crawl killed with SIGKILL goes
+    when the next crawl starts (:func:`remove_abandoned_queues`). A crawl that sets JOBDIR itself (to
+    resume) keeps its own, and a distributed crawl's queue is in Redis (another SCHEDULER) already. Off with
     ``NEWSARCHIVE_DISK_QUEUE=False``.
     """
     settings = crawler.settings
@@ -350,9 +359,30 @@ def disk_queue(crawler: Crawler) -> tempfile.TemporaryDirectory[str] | None:
             or settings.get("SCHEDULER") != "scrapy.core.scheduler.Scheduler"
             or settings.frozen):  # frozen: the scheduler exists already (a spider made for a unit test)
         return None
-    directory = tempfile.TemporaryDirectory(prefix="newsarchive-queue-")
+    removed = remove_abandoned_queues(tempfile.gettempdir())
+    if removed:
+        logger.info("removed %d request queue director%s left by killed crawls", removed, "y" if removed == 1 else "ies")
+    directory = tempfile.TemporaryDirectory(prefix=QUEUE_PREFIX)
+    (Path(directory.name) / QUEUE_OWNER).write_text(json.dumps(process_owner()), encoding="utf-8")
     settings.set("JOBDIR", directory.name, priority="spider")
     return directory
+
+
+def remove_abandoned_queues(parent: str | Path) -> int:
+    """Remove the request queue directories under ``parent`` whose crawl process is gone (its owner record,
+    :func:`newsarchive.archive.owner.owner_alive`: PID and start time, so a reused PID is not taken for it);
+    how many. A directory without a readable owner record (being created, or made by an older version) and
+    one owned by a process of another host or PID namespace are left alone."""
+    removed = 0
+    for path in Path(parent).glob(QUEUE_PREFIX + "*"):
+        try:
+            owner = json.loads((path / QUEUE_OWNER).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if owner_alive(owner) is False:
+            shutil.rmtree(path, ignore_errors=True)
+            removed += not path.exists()
+    return removed
 
 
 def _content_type(response: Response) -> str:
