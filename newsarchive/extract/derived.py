@@ -1,11 +1,13 @@
 """The derived tables a crawl brings up to date at its close (story clusters, site templates), as tasks for a
 process apart from the crawl's main process.
 
-Story clustering imports datasketch, which imports scipy and numpy (+68 MB RSS, 0.87 s to import: a fresh
-process beside Scrapy, SQLAlchemy and warcio, and ``-X importtime``), and holds the signatures of the
-clustered articles; learning a template reads up to 1,000 pages of the site. In the crawl's main process that
-was its peak: ``bench/crawl.py --sizes 1000``, main PSS peak 194 MB against the bare baseline's 134 MB,
-reached after the last page (180 and 209 MB there; 146 and 170 MB at the end of the fetching). Run in a
+Measured before story clustering moved to numpy and an on-disk LSH (:mod:`newsarchive.archive.minhash`):
+clustering imported datasketch, scipy and numpy (+68 MB RSS, 0.87 s to import beside Scrapy, SQLAlchemy and
+warcio) and held the signatures of all clustered articles, and learning a template reads up to 1,000 pages
+of the site. In the crawl's main process that was its peak: ``bench/crawl.py --sizes 1000``, main PSS peak
+194 MB against the bare baseline's 134 MB, reached after the last page. Clustering now needs only numpy and
+memory bounded by the new articles, but numpy (+8 MB RSS to import), the template learner's page texts and the heap they
+fragment would still stay with the main process, for ever in ``newsarchive schedule``. Run in a
 process of its own (one worker forked from the
 extraction pool's forkserver, :func:`newsarchive.extract.pool.make_executor`), it is handed back when that
 process ends. The tasks take the index URL (an :class:`ArchiveIndex` is not picklable) or, run in a thread of
