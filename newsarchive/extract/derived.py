@@ -6,7 +6,7 @@ clustering imported datasketch, scipy and numpy (+68 MB RSS, 0.87 s to import be
 warcio) and held the signatures of all clustered articles, and learning a template reads up to 1,000 pages
 of the site. In the crawl's main process that was its peak: ``bench/crawl.py --sizes 1000``, main PSS peak
 194 MB against the bare baseline's 134 MB, reached after the last page. Clustering now needs only numpy and
-memory bounded by the new articles, but numpy (+8 MB RSS to import), the template learner's page texts and the heap they
+memory bounded by the new articles, but numpy (+20 MB RSS to import), the template learner's page texts and the heap they
 fragment would still stay with the main process, for ever in ``newsarchive schedule``. Run in a
 process of its own (one worker forked from the
 extraction pool's forkserver, :func:`newsarchive.extract.pool.make_executor`), it is handed back when that
