@@ -21,7 +21,8 @@ def _worker_state() -> dict[str, Any]:
     import py3langid.langid
 
     return {"model": py3langid.langid.IDENTIFIER is not None, "frozen": gc.get_freeze_count(),
-            "trafilatura": "trafilatura" in sys.modules, "sqlalchemy": "sqlalchemy" in sys.modules}
+            "trafilatura": "trafilatura" in sys.modules, "sqlalchemy": "sqlalchemy" in sys.modules,
+            "dateparser": "dateparser" in sys.modules}
 
 
 def test_workers_inherit_the_loaded_extraction_stack() -> None:
@@ -32,6 +33,7 @@ def test_workers_inherit_the_loaded_extraction_stack() -> None:
     finally:
         executor.shutdown()
     assert state["model"] and state["trafilatura"]  # loaded by the forkserver, before this worker existed
+    assert state["dateparser"]  # htmldate's fallback parser too, which the warm-up page itself never reaches
     assert state["frozen"] > 0  # the inherited objects are out of the collector's reach: their pages stay shared
     assert not state["sqlalchemy"]  # the index models are no business of a crawl's extraction worker
     assert page.ok and page.language == "en"
@@ -58,6 +60,16 @@ def test_one_thread_without_workers() -> None:
         assert executor.submit(run_extract, WARM_UP_PAGE, "https://news.example/a.html").result().ok
     finally:
         executor.shutdown()
+
+
+def test_a_page_leaves_no_lines_in_the_word_cache() -> None:
+    """The line-word cache serves one page's filters; held between pages it was a worker's largest growth."""
+    from newsarchive.extract import chrome
+
+    page = run_extract(WARM_UP_PAGE, "https://news.example/city/bridge.html")
+    assert page.ok and chrome.words("The harbour bridge reopened") == ["the", "harbour", "bridge", "reopened"]
+    run_extract(WARM_UP_PAGE, "https://news.example/city/bridge-2.html")
+    assert chrome._words.cache_info().currsize == 0
 
 
 KILLED_OWNER = """

@@ -76,7 +76,7 @@ def _taxonomy(cls: str) -> bool:
     return bool(dash) and head.lower() in _TAXONOMY_HEADS
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)  # class names recur across a site's pages; ~4.7 MB held at 65,536
 def is_chrome_name(value: str) -> bool:
     toks = name_tokens(" ".join(cls for cls in value.split() if not _taxonomy(cls)))
     if any(t in CHROME_TOKENS for t in toks):
@@ -336,6 +336,13 @@ def words(text: str) -> list[str]:
 @lru_cache(maxsize=8192)
 def _words(text: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(text.lower()))
+
+
+def forget_lines() -> None:
+    """Empty the line-word cache between pages: its hits are the same page's lines, read by several filters,
+    while held between pages a full cache was ~18 MB of each extraction worker's private memory (tracemalloc,
+    417 real pages; ``bench/profile_pool.py``)."""
+    _words.cache_clear()
 
 
 def _heading_like(line: str, candidates: Sequence[str]) -> bool:

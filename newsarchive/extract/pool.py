@@ -94,22 +94,40 @@ def prepare_worker_process() -> None:
         from newsarchive.extract.article import extract
 
         extract(WARM_UP_PAGE, "https://news.example/city/harbour-bridge-reopens.html", ExtractOptions())
+        _warm_date_parser()
     except Exception:
         logger.exception("could not prepare the extraction worker processes")
     gc.collect()
     gc.freeze()
 
 
+def _warm_date_parser() -> None:
+    """Load what htmldate loads when its own date patterns fail, which the warm-up page never reaches:
+    dateparser (~250 modules), the month names of all its locales and its date parser with the locales
+    a first date compiles. Real pages reach it: each worker used to import it on its own, into private
+    memory (``bench/profile_pool.py``)."""
+    try:  # htmldate internals (1.9); another layout loads it on first use, in each worker, as before
+        from htmldate.extractors import get_external_parser, month_words
+    except ImportError:  # pragma: no cover
+        return
+    month_words()
+    parser = get_external_parser()
+    for sample in ("12. März 2024", "March 5, 2023", "5 octobre 2021"):
+        parser.get_date_data(sample)
+
+
 def run_extract(html: str | bytes, url: str, options: ExtractOptions | None = None,
                 template: TemplateModel | None = None) -> Extraction:
     """:func:`newsarchive.extract.article.extract`, imported where it runs: the process that submits pages
     to the pool (the crawl's main process) never loads trafilatura and its dependencies. Then the memory
-    the page's trees took is handed back (:func:`release_free_memory`)."""
+    the page's trees and its line cache took is handed back (:func:`release_free_memory`)."""
+    from newsarchive.extract import chrome
     from newsarchive.extract.article import extract
 
     try:
         return extract(html, url, options, template)
     finally:
+        chrome.forget_lines()
         release_free_memory()
 
 
