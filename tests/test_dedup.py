@@ -332,7 +332,8 @@ def test_a_close_reads_the_candidates_signatures_only(index: ArchiveIndex, monke
                                                     scheme="affine32")))
     assert set(read) <= candidates and len(read) == len(set(read))  # each candidate read once
     assert 0 < len(read) < len(old) / 4
-    reading = [s for s in statements if s.lstrip().startswith("SELECT") and "signature" in s.split("FROM")[0]]
+    reading = [s for s in statements  # clustered articles' signatures (new articles' own are streamed once)
+               if s.lstrip().startswith("SELECT") and "story_clusters.signature" in s.split("FROM")[0]]
     assert reading and all(" IN (" in s or "LIMIT" in s for s in reading)
     assert stored_clusters(index) == expected_clusters(old + new)
 
@@ -382,3 +383,50 @@ def test_other_minhash_schemes_are_refused(index: ArchiveIndex) -> None:
         cluster_articles(index, options=ClusterOptions(scheme="legacy"))
     with pytest.raises(ValueError, match="affine32"):
         signature(shingles(seed("000")), ClusterOptions(scheme="affine64"))
+
+
+def _sign_in_the_worker(index: ArchiveIndex, articles: list[tuple[int, str, str | None]]) -> None:
+    """Store on each article row the signature an extraction worker makes (pool.run_extract)."""
+    from newsarchive.archive.minhash import text_signature
+
+    with index.session() as s:
+        for article_id, text, _ in articles:
+            article = s.get(Article, article_id)
+            assert article is not None
+            article.shingles, article.signature = text_signature(text)
+
+
+def test_worker_made_signatures_give_the_same_clusters(index: ArchiveIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Articles carrying their worker-made signatures are placed as if the close had hashed their texts,
+    without hashing them; the story row takes the signature over and the article row lets it go."""
+    from newsarchive.archive import minhash
+
+    texts = synthetic_texts(300, seed=17)
+    articles = add_texts(index, texts[:200])
+    cluster_articles(index, options=ClusterOptions(batch_size=64))
+    new = add_texts(index, texts[200:], first=200)
+    _sign_in_the_worker(index, new)
+    hashed: list[int] = []
+    real = minhash.minhash
+    monkeypatch.setattr(minhash, "minhash", lambda items, *a: hashed.append(1) or real(items, *a))
+    report = cluster_articles(index, options=ClusterOptions(batch_size=64))
+    assert not hashed  # every new article came signed
+    assert report.articles == 100 and report.near > 5
+    assert stored_clusters(index) == expected_clusters(articles + new)
+    with index.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Article).where(Article.signature.is_not(None))) == 0
+
+
+def test_worker_made_signatures_are_not_used_with_other_settings(index: ArchiveIndex) -> None:
+    """A close with other MinHash settings than the workers' hashes the texts itself."""
+    options = ClusterOptions(num_perm=64, seed=3)
+    articles = add_texts(index, synthetic_texts(40, seed=5))
+    _sign_in_the_worker(index, articles)
+    cluster_articles(index, options=options)
+    with index.sessions() as s:
+        sigs = {r.article_id: r.signature for r in s.scalars(select(StoryCluster))}
+    assert sum(v is not None for v in sigs.values()) > 20
+    for article_id, text, _ in articles:
+        made = shingles(text)
+        expected = signature(made, options).astype("<u8").tobytes() if len(made) >= options.min_shingles else None
+        assert sigs[article_id] == expected

@@ -103,3 +103,14 @@ def test_workers_and_forkserver_end_when_the_crawl_is_killed(tmp_path: Any) -> N
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_the_worker_signs_the_text_for_story_clustering() -> None:
+    """Each extracted article carries its story-clustering signature, made where it was extracted, equal to
+    the one the close would make; the WARC record does not carry it."""
+    from newsarchive.archive.dedup import ClusterOptions, shingles, signature
+
+    page = run_extract(WARM_UP_PAGE, "https://news.example/city/bridge.html")
+    assert page.ok and page.shingles == len(shingles(page.text)) and page.shingles >= 10
+    assert page.signature == signature(shingles(page.text), ClusterOptions()).astype("<u8").tobytes()
+    assert "signature" not in page.as_record() and "shingles" not in page.as_record()

@@ -30,15 +30,14 @@ datasketch's ``affine32`` MinHash), so the close does not import datasketch and 
 from __future__ import annotations
 
 import logging
-import re
 import time
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from newsarchive.archive.index import ArchiveIndex
@@ -63,7 +62,6 @@ _LOOKUP_KEYS = 500  # band keys per IN list (far below SQLite's and PostgreSQL's
 _SIGNATURE_CHUNK = 500  # candidate signatures read per query
 _PAIR_BUFFER = 100_000  # (new article, candidate) pairs held before they are scored: bounds memory when
 # texts share boilerplate and every band lookup returns many articles
-_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -73,8 +71,8 @@ class ClusterOptions:
     threshold: float = DEFAULT_THRESHOLD  # estimated overlap coefficient to join a story
     lsh_threshold: float = DEFAULT_LSH_THRESHOLD  # Jaccard for LSH candidate retrieval
     num_perm: int = DEFAULT_NUM_PERM
-    shingle_size: int = 5
-    min_shingles: int = 10  # shorter texts only match exactly (a few words overlap with everything)
+    shingle_size: int = 5  # these three as minhash.SHINGLE_SIZE, MIN_SHINGLES and SEED, with which the
+    min_shingles: int = 10  # extraction workers sign texts; shorter texts only match exactly
     seed: int = 1
     scheme: str = SCHEME  # datasketch >= 2.0 hash scheme; stored signatures must match it
     batch_size: int = 500  # new articles placed per step (and per transaction)
@@ -125,10 +123,10 @@ class SignatureMismatch(ValueError):
 
 
 def shingles(text: str, size: int = 5) -> set[str]:
-    words = _WORD.findall(text.lower())
-    if len(words) < size:
-        return {" ".join(words)} if words else set()
-    return {" ".join(words[i:i + size]) for i in range(len(words) - size + 1)}
+    """The text's word ``size``-grams (:func:`newsarchive.archive.minhash.shingles`)."""
+    from newsarchive.archive import minhash
+
+    return minhash.shingles(text, size)
 
 
 def signature(shingle_set: Iterable[str], options: ClusterOptions) -> np.ndarray:
@@ -278,7 +276,40 @@ class _Batch:
     counts: dict[str, int] = field(default_factory=lambda: {"first": 0, "exact": 0, "near": 0, "short": 0})
 
 
-def _place_batch(index: ArchiveIndex, batch: list[tuple[int, str, str | None]], options: ClusterOptions,
+class _New(NamedTuple):
+    """An article to place, with the signature its extraction worker made (:func:`minhash.text_signature`)."""
+
+    article_id: int
+    text: str
+    text_hash: str | None
+    shingles: int | None
+    signature: bytes | None
+
+
+def _signed(batch: list[_New], options: ClusterOptions) -> tuple[list[int], list[np.ndarray]]:
+    """The shingle count of each article of the batch and the signatures of those with enough shingles:
+    the one its extraction worker stored when it was made with these options' settings, else computed."""
+    from newsarchive.archive import minhash
+
+    worker_made = (options.num_perm, options.seed, options.shingle_size, options.min_shingles) == \
+        (minhash.NUM_PERM, minhash.SEED, minhash.SHINGLE_SIZE, minhash.MIN_SHINGLES)
+    sizes: list[int] = []
+    sigs: list[np.ndarray] = []
+    for article in batch:
+        if worker_made and article.shingles is not None and (
+                article.signature is not None or article.shingles < options.min_shingles):
+            sizes.append(article.shingles)
+            if article.signature is not None:
+                sigs.append(minhash.from_blobs([article.signature], options.num_perm)[0])
+            continue
+        shingle_set = shingles(article.text, options.shingle_size)
+        sizes.append(len(shingle_set))
+        if len(shingle_set) >= options.min_shingles:
+            sigs.append(minhash.minhash(shingle_set, options.num_perm, options.seed))
+    return sizes, sigs
+
+
+def _place_batch(index: ArchiveIndex, batch: list[_New], options: ClusterOptions,
                  layout: tuple[int, int]) -> _Batch:
     """Decide the story of each new article of a batch, in article order: an exact copy of a clustered text
     (or of an earlier one of the batch), else the most similar candidate at or above the threshold among the
@@ -287,27 +318,26 @@ def _place_batch(index: ArchiveIndex, batch: list[tuple[int, str, str | None]], 
 
     from newsarchive.archive import minhash
 
-    sets = [shingles(text, options.shingle_size) for _, text, _ in batch]
-    signed = [i for i, s in enumerate(sets) if len(s) >= options.min_shingles]
+    counts, made = _signed(batch, options)
+    signed = [i for i, n in enumerate(counts) if n >= options.min_shingles]
     row_of = {i: row for row, i in enumerate(signed)}
-    sigs = (np.vstack([minhash.minhash(sets[i], options.num_perm, options.seed) for i in signed]) if signed
-            else np.empty((0, options.num_perm), dtype=np.uint32))
-    sizes = np.asarray([len(sets[i]) for i in signed], dtype=np.int64)
+    sigs = np.vstack(made) if signed else np.empty((0, options.num_perm), dtype=np.uint32)
+    sizes = np.asarray([counts[i] for i in signed], dtype=np.int64)
     keys = minhash.band_keys(sigs, *layout) if signed else np.empty((0, layout[0]), dtype=np.int32)
     with index.sessions() as s:
-        by_hash = _first_stories(s, {h for _, _, h in batch if h})
-    need = [row_of[i] for i in signed if batch[i][2] not in by_hash]
+        by_hash = _first_stories(s, {a.text_hash for a in batch if a.text_hash})
+    need = [row_of[i] for i in signed if batch[i].text_hash not in by_hash]
     stored = _best_stored(index, sigs, keys, sizes, need, options)
 
     out = _Batch()
     in_batch_hash: dict[str, int] = {}
     buckets: list[dict[int, list[int]]] = [{} for _ in range(layout[0])]  # band -> key -> earlier rows
     placed: dict[int, tuple[int, int]] = {}  # batch row -> (article id, story id)
-    for i, (article_id, _, text_hash) in enumerate(batch):
+    for i, (article_id, _, text_hash, _, _) in enumerate(batch):
         row = row_of.get(i)
         cluster: dict[str, Any] = {
             "article_id": article_id, "story_id": article_id, "method": "first", "matched_article_id": None,
-            "similarity": 1.0, "text_hash": text_hash, "shingles": len(sets[i]),
+            "similarity": 1.0, "text_hash": text_hash, "shingles": counts[i],
             "signature": minhash.to_blob(sigs[row]) if row is not None else None, "clustered_at": utcnow()}
         known = by_hash.get(text_hash) if text_hash else None
         if known is None and text_hash:
@@ -387,13 +417,13 @@ def _has_unclustered(session: Session) -> bool:
     return session.scalar(stmt) is not None
 
 
-def _unclustered(session: Session, batch_size: int) -> Iterator[tuple[int, str, str | None]]:
-    stmt = (select(Article.id, Article.text, Article.text_hash)
+def _unclustered(session: Session, batch_size: int) -> Iterator[_New]:
+    stmt = (select(Article.id, Article.text, Article.text_hash, Article.shingles, Article.signature)
             .outerjoin(StoryCluster, StoryCluster.article_id == Article.id)
             .where(Article.status == "ok", StoryCluster.article_id.is_(None))
             .order_by(Article.id).execution_options(yield_per=batch_size))
-    for article_id, text, text_hash in session.execute(stmt):
-        yield int(article_id), text or "", text_hash
+    for article_id, text, text_hash, count, signature in session.execute(stmt):
+        yield _New(int(article_id), text or "", text_hash, count, signature)
 
 
 def cluster_articles(index: ArchiveIndex, threshold: float = DEFAULT_THRESHOLD, *,
@@ -417,16 +447,20 @@ def cluster_articles(index: ArchiveIndex, threshold: float = DEFAULT_THRESHOLD, 
             placed = _place_batch(index, batch, options, layout)
             for method, n in placed.counts.items():
                 counts[method] += n
-            _save(index, placed)
+            _save(index, placed, [a.article_id for a in batch if a.signature is not None])
     return _report(index, counts, options, time.perf_counter() - started)
 
 
-def _save(index: ArchiveIndex, batch: _Batch) -> None:
-    """The batch's story rows and band keys in one transaction, so the next batch finds them."""
+def _save(index: ArchiveIndex, batch: _Batch, handed_over: Sequence[int] = ()) -> None:
+    """The batch's story rows and band keys in one transaction, so the next batch finds them; the articles'
+    own copies of the signatures their workers made (``handed_over``) are dropped: the story row keeps it."""
     with index.session() as s:
         s.execute(insert(StoryCluster), batch.clusters)
         if batch.bands:
             s.execute(insert(StoryBand), batch.bands)
+        for start in range(0, len(handed_over), _LOOKUP_KEYS):
+            s.execute(update(Article).where(Article.id.in_(handed_over[start:start + _LOOKUP_KEYS]))
+                      .values(signature=None))
 
 
 def _report(index: ArchiveIndex, counts: dict[str, int], options: ClusterOptions, seconds: float) -> ClusterReport:

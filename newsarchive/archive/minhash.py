@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -55,7 +56,36 @@ def hash32(items: Sequence[str]) -> np.ndarray:
     return np.frombuffer(b"".join([sha1(s.encode("utf-8")).digest()[:4] for s in items]), dtype="<u4")
 
 
-def minhash(shingles: Iterable[str], num_perm: int = 128, seed: int = 1) -> np.ndarray:
+# The defaults of story clustering (newsarchive.archive.dedup.ClusterOptions, measured on the seed texts there):
+# extraction workers sign each article's text with them (:func:`text_signature`), the close reuses it
+NUM_PERM = 128
+SEED = 1
+SHINGLE_SIZE = 5
+MIN_SHINGLES = 10  # shorter texts only match exactly (a few words overlap with everything): no signature
+_WORD = re.compile(r"\w+")
+
+
+def shingles(text: str, size: int = SHINGLE_SIZE) -> set[str]:
+    """The text's word ``size``-grams, lower-cased (a text of fewer words is its one shingle)."""
+    words = _WORD.findall(text.lower())
+    if len(words) < size:
+        return {" ".join(words)} if words else set()
+    return {" ".join(words[i:i + size]) for i in range(len(words) - size + 1)}
+
+
+def text_signature(text: str) -> tuple[int, bytes | None]:
+    """(shingle count, stored signature or None when too short) of a text, with the default settings.
+
+    Computed where the text is extracted, in the crawl's extraction workers, beside each other: at a crawl's
+    close shingling and hashing were ~2 ms of CPU per article, one after the other on the critical path
+    (cProfile of ``cluster_articles`` on 993 articles: 1.9 of 2.7 s)."""
+    shingle_set = shingles(text, SHINGLE_SIZE)
+    if len(shingle_set) < MIN_SHINGLES:
+        return len(shingle_set), None
+    return len(shingle_set), to_blob(minhash(shingle_set, NUM_PERM, SEED))
+
+
+def minhash(shingles: Iterable[str], num_perm: int = NUM_PERM, seed: int = SEED) -> np.ndarray:
     """The signature of a set of strings: ``num_perm`` uint32 values (datasketch's ``hashvalues``)."""
     a, b = permutations(num_perm, seed)
     values = np.full(num_perm, EMPTY, dtype=np.uint32)

@@ -172,6 +172,11 @@ class Article(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     word_count: Mapped[int] = mapped_column(Integer, default=0)
     text_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # the text's shingle count and MinHash signature (newsarchive.archive.minhash.text_signature), made by the
+    # extraction worker so that story clustering at the crawl's close need not shingle and hash the text; the
+    # signature moves to the article's story_clusters row when it is clustered (and is None here then)
+    shingles: Mapped[int | None] = mapped_column(Integer)
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     extractor: Mapped[str] = mapped_column(String(64), default="")
     extractor_version: Mapped[str] = mapped_column(String(64), default="")
     metadata_record_id: Mapped[str | None] = mapped_column(String(64))

@@ -35,7 +35,7 @@ def echo_json(data: Any) -> None:
 
 
 def _article_json(article: Any, capture: Any, with_text: bool) -> dict[str, Any]:
-    skip = set() if with_text else {"text", "markdown"}
+    skip = {"signature"} if with_text else {"text", "markdown", "signature"}  # a story-clustering hash
     data = {c.key: getattr(article, c.key) for c in article.__table__.columns if c.key not in skip}
     if capture is not None:
         data["capture"] = {c.key: getattr(capture, c.key) for c in capture.__table__.columns}

@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import replace
 from multiprocessing import forkserver
 from typing import TYPE_CHECKING, Any
 
@@ -121,11 +122,16 @@ def run_extract(html: str | bytes, url: str, options: ExtractOptions | None = No
     """:func:`newsarchive.extract.article.extract`, imported where it runs: the process that submits pages
     to the pool (the crawl's main process) never loads trafilatura and its dependencies. Then the memory
     the page's trees and its line cache took is handed back (:func:`release_free_memory`)."""
+    from newsarchive.archive.minhash import text_signature
     from newsarchive.extract import chrome
     from newsarchive.extract.article import extract
 
     try:
-        return extract(html, url, options, template)
+        result = extract(html, url, options, template)
+        if not result.ok:
+            return result
+        count, signature = text_signature(result.text)  # for story clustering, here beside the other workers
+        return replace(result, shingles=count, signature=signature)
     finally:
         chrome.forget_lines()
         release_free_memory()

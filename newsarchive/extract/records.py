@@ -48,6 +48,8 @@ def article_row(result: Extraction, source: ArticleSource, metadata_record_id: s
         text=result.text,
         word_count=result.word_count,
         text_hash=result.text_hash if result.text else None,
+        shingles=result.shingles,
+        signature=result.signature,
         extractor=result.extractor,
         extractor_version=result.extractor_version,
         metadata_record_id=metadata_record_id,

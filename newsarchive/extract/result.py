@@ -64,6 +64,10 @@ class Extraction:
     paywalled: bool | None = None  # True when the page declares isAccessibleForFree=false; None: not declared
     markdown: str = ""  # the body with headings, paragraphs and lists kept, as Markdown
     extra: dict[str, Any] = field(default_factory=dict)
+    # story clustering's shingle count and MinHash signature of the text (newsarchive.archive.minhash), made
+    # in the extraction worker; index-only, not in the WARC record
+    shingles: int | None = None
+    signature: bytes | None = None
 
     @property
     def ok(self) -> bool:
@@ -80,6 +84,7 @@ class Extraction:
     def as_record(self) -> dict[str, Any]:
         """The fields written to the WARC metadata record (JSON-serialisable)."""
         data = asdict(self)
+        del data["shingles"], data["signature"]  # derived from the text, for the index's story clustering
         for key in ("published", "modified"):
             if data[key] is not None:
                 data[key] = data[key].isoformat()
