@@ -4,7 +4,8 @@ that already holds a large clustered corpus, for two checkouts side by side in t
 The corpus is synthetic (deterministic): unrelated texts of 60-400 words from one 3,000-word vocabulary,
 rewritten wire copies (a window of an earlier text, 1-12% of its words changed, another intro), exact copies
 and a few short texts. The base index (``--base`` articles) is written by direct inserts through the models and
-clustered once by the *baseline* checkout (``--baseline``, default /work/main: the code before the on-disk LSH);
+clustered once by the *baseline* checkout (``--baseline``, required: e.g. ``git worktree add /tmp/before 17be909^``
+for the code before the on-disk LSH, or any other revision to compare with);
 the candidate checkout (``--candidate``, default this one) gets a copy of it upgraded by its migrations (the
 upgrade's CPU is printed: the one-off backfill of the band table).
 
@@ -15,8 +16,8 @@ close (VmHWM reset through /proc/self/clear_refs), and in a separate run tracema
 timed); medians of ``--repeat`` runs, the checkouts interleaved. A last line times a cold close on a tiny
 index (10 articles), which is import cost and little else.
 
-    python bench/cluster.py                              # 100,000 clustered + 1,000 new, 3 runs each
-    python bench/cluster.py --base 20000 --repeat 1      # quicker
+    python bench/cluster.py --baseline /tmp/before                          # 100,000 clustered + 1,000 new, 3 runs each
+    python bench/cluster.py --baseline /tmp/before --base 20000 --repeat 1  # quicker
 """
 
 from __future__ import annotations
@@ -165,7 +166,7 @@ def main() -> None:
     parser.add_argument("--base", type=int, default=100_000)
     parser.add_argument("--new", type=int, default=1_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--baseline", type=Path, default=Path("/work/main"))
+    parser.add_argument("--baseline", type=Path, required=True, help="checkout of the revision to compare with")
     parser.add_argument("--candidate", type=Path, default=HERE.parent.parent)
     parser.add_argument("--work", type=Path, default=WORK)
     parser.add_argument("--rebuild", action="store_true", help="Build the base index again even if cached.")
