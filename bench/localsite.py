@@ -21,8 +21,10 @@ class LocalSite(ThreadingHTTPServer):
             super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
-def serve(site: dict[str, bytes], log: Counter[str] | None = None) -> LocalSite:
-    """Serve ``site`` until ``shutdown()``; with ``log``, count the GETs of each path there."""
+def serve(site: dict[str, bytes], log: Counter[str] | None = None, agent: str | None = None) -> LocalSite:
+    """Serve ``site`` until ``shutdown()``; with ``log``, count the GETs of each path there (with ``agent``,
+    only those whose User-Agent contains it: a request a killed crawler sent can still wait in the listen
+    backlog and be served after it died, while a second crawl runs)."""
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
@@ -33,7 +35,7 @@ def serve(site: dict[str, bytes], log: Counter[str] | None = None) -> LocalSite:
             body = site.get(self.path)
             with lock:
                 self.server.served += body is not None
-                if log is not None:
+                if log is not None and (agent is None or agent in (self.headers.get("User-Agent") or "")):
                     log[self.path] += 1
             self.send_response(200 if body is not None else 404)
             self.send_header("Content-Type", "text/plain" if self.path.endswith(".txt") else "text/html; charset=utf-8")

@@ -68,13 +68,18 @@ class Outcome:
     seconds: float
 
 
-def crawl(url: str, home: Path, pages: int, kill_at: str = "", timeout: float = 600) -> int:
+RESUMED_AGENT = "newsarchive-sigkill-bench-resumed"  # the resumed run's requests, told from the killed run's
+
+
+def crawl(url: str, home: Path, pages: int, kill_at: str = "", timeout: float = 600, agent: str = "") -> int:
     cmd = [sys.executable, "-m", "newsarchive", "crawl", url, "--home", str(home), "--depth", "2",
            "--max-pages", str(pages * 2 + 100), "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
            "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "-s", "NEWSARCHIVE_EXTRACTION_WORKERS=1",
            "-s", "NEWSARCHIVE_PROGRESS_ENABLED=False", "-s", "NEWSARCHIVE_REQUISITES_ENABLED=False"]
     if kill_at:
         cmd += ["-s", f"NEWSARCHIVE_TEST_KILL_AT={kill_at}"]
+    if agent:
+        cmd += ["-s", f"USER_AGENT={agent}"]
     with tempfile.TemporaryFile() as out:  # not a pipe: a killed crawl's orphaned workers would hold it open
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         try:
@@ -109,15 +114,16 @@ def run_point(point: str, pages: int) -> Outcome:
 
     site = make_site(pages)
     second: Counter[str] = Counter()
-    server = serve(site, second)
+    server = serve(site, second, agent=RESUMED_AGENT)  # the killed run's late-served requests are not counted
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="sigkill-") as tmp:
         home = Path(tmp)
         code = crawl(url, home, pages, point)
         archived = archived_urls(home / "warcs")  # what the killed run had in its WARCs
-        second.clear()  # the resumed run counts afresh
-        crawl(url, home, pages)
+        crawl(url, home, pages, agent=RESUMED_AGENT)
+        if not second:  # the resumed run fetches its start page at least: its requests must be told apart
+            raise RuntimeError(f"no request with User-Agent {RESUMED_AGENT!r} reached the site")
         server.shutdown()
         archive = ArchiveHome.resolve(home)
         index = ArchiveIndex(archive.index_url)
