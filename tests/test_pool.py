@@ -114,3 +114,15 @@ def test_the_worker_signs_the_text_for_story_clustering() -> None:
     assert page.ok and page.shingles == len(shingles(page.text)) and page.shingles >= 10
     assert page.signature == signature(shingles(page.text), ClusterOptions()).astype("<u8").tobytes()
     assert "signature" not in page.as_record() and "shingles" not in page.as_record()
+
+
+def test_an_article_whose_signature_fails_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The signature is an optimisation of story clustering: the article is kept without it."""
+    import newsarchive.archive.minhash
+
+    def broken(text: str) -> Any:
+        raise MemoryError("no room for the shingles")
+
+    monkeypatch.setattr(newsarchive.archive.minhash, "text_signature", broken)
+    page = run_extract(WARM_UP_PAGE, "https://news.example/city/bridge.html")
+    assert page.ok and page.signature is None and page.shingles is None

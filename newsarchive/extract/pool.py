@@ -130,7 +130,11 @@ def run_extract(html: str | bytes, url: str, options: ExtractOptions | None = No
         result = extract(html, url, options, template)
         if not result.ok:
             return result
-        count, signature = text_signature(result.text)  # for story clustering, here beside the other workers
+        try:  # for story clustering, made here beside the other workers; the close makes it when missing
+            count, signature = text_signature(result.text)
+        except Exception:  # never lose the article for its signature
+            logger.exception("could not sign the text of %s for story clustering", url)
+            return result
         return replace(result, shingles=count, signature=signature)
     finally:
         chrome.forget_lines()
