@@ -43,6 +43,9 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def corpus(n: int, seed: int = 7) -> list[str]:
+    """Unrelated articles, rewritten wire copies (a window of an earlier text, some words changed, another
+    intro), exact copies and a few short texts, from one vocabulary (so unrelated texts share words, rarely
+    5-grams). Also the tests' corpus (tests/dedup_reference.py)."""
     rng = random.Random(seed)
     vocab = [f"w{i}" for i in range(3000)] + ["der", "die", "und", "in", "den", "von", "zu", "das", "mit", "sich"]
     texts: list[str] = []

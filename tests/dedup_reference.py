@@ -10,9 +10,11 @@ a Python set and the new code fixes.
 from __future__ import annotations
 
 import hashlib
-import random
+import importlib.util
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -20,6 +22,8 @@ from sqlalchemy.orm import Session
 from newsarchive.archive.dedup import ClusterOptions, shingles
 from newsarchive.archive.index import ArchiveIndex
 from newsarchive.archive.models import Article, Capture, StoryCluster
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
 @dataclass(frozen=True)
@@ -82,28 +86,16 @@ def text_hash(text: str) -> str | None:
     return hashlib.sha256(text.encode()).hexdigest() if text else None
 
 
-def synthetic_texts(n: int, seed: int = 7) -> list[str]:
-    """Unrelated articles, rewritten wire copies (a window of an earlier text, some words changed, another
-    intro), exact copies and a few short texts, from one vocabulary (so unrelated texts share words, rarely
-    5-grams)."""
-    rng = random.Random(seed)
-    vocab = [f"w{i}" for i in range(3000)] + ["der", "die", "und", "in", "den", "von", "zu", "das", "mit", "sich"]
-    texts: list[str] = []
-    for _ in range(n):
-        roll = rng.random()
-        if texts and roll < 0.3:
-            words = rng.choice(texts).split()
-            start = rng.randrange(0, max(1, len(words) // 3))
-            window = words[start:start + rng.randint(len(words) // 3, len(words))]
-            changed = [rng.choice(vocab) if rng.random() < rng.uniform(0.01, 0.12) else w for w in window]
-            texts.append(" ".join(rng.choices(vocab, k=rng.randint(0, 40)) + changed))
-        elif texts and roll < 0.35:
-            texts.append(rng.choice(texts))
-        elif roll < 0.38:
-            texts.append(" ".join(rng.choices(vocab, k=rng.randint(1, 12))))
-        else:
-            texts.append(" ".join(rng.choices(vocab, k=rng.randint(60, 400))))
-    return texts
+def _bench_cluster() -> ModuleType:
+    """bench/cluster.py, whose synthetic corpus the tests share (it imports only the standard library)."""
+    spec = importlib.util.spec_from_file_location("bench_cluster", BENCH / "cluster.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+synthetic_texts = _bench_cluster().corpus
 
 
 def add_texts(index: ArchiveIndex, texts: list[str], first: int = 0) -> list[tuple[int, str, str | None]]:

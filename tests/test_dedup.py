@@ -36,7 +36,7 @@ from tests.dedup_reference import (
     stored_clusters,
     synthetic_texts,
 )
-from tests.pg import pg_unavailable_reason, temp_pg_database
+from tests.pg import sqlite_and_postgresql_index
 
 SEEDS = Path("/work/shared/seeds")
 
@@ -56,18 +56,7 @@ def body(prefix: str) -> str:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ArchiveIndex]:
-    if request.param == "sqlite":
-        index = ArchiveIndex(f"sqlite:///{tmp_path / 'index.sqlite'}")
-        yield index
-        index.close()
-        return
-    reason = pg_unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    with temp_pg_database() as url:
-        index = ArchiveIndex(url)
-        yield index
-        index.close()
+    yield from sqlite_and_postgresql_index(request, tmp_path)
 
 
 def add(index: ArchiveIndex, site: str, text: str, status: str = "ok") -> int:
