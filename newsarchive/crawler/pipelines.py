@@ -130,17 +130,17 @@ class IndexPipeline:
         pages came in (see :func:`newsarchive.extract.derived.template_stale`).
 
         In a process apart (:mod:`newsarchive.extract.derived`: what clustering loads was the main process's
-        peak), or in a thread without extraction processes (``NEWSARCHIVE_EXTRACTION_WORKERS = 0``, or
+        peak), or in this process without extraction processes (``NEWSARCHIVE_EXTRACTION_WORKERS = 0``, or
         extraction off: no forkserver to fork from)."""
         self.session.flush_index()
         apart = self.apart
-        executor = make_executor(1 if apart else 0)
+        executor = make_executor(1) if apart else None
         index: ArchiveIndex | str = self.session.index.url if apart else self.session.index
         level = logging.getLogger("newsarchive").getEffectiveLevel()
 
         def run(task: Callable[..., T], *args: Any) -> T:
-            if not apart:
-                return executor.submit(task, index, *args).result()
+            if executor is None:
+                return task(index, *args)
             result, records = executor.submit(logged, task, level, index, *args).result()
             relog(records)
             return result
@@ -158,7 +158,8 @@ class IndexPipeline:
                 except Exception:  # learning is an optimisation; it must never lose the crawl's results
                     logger.exception("could not learn the template of %s", site.name)
         finally:
-            executor.shutdown(wait=True)
+            if executor is not None:
+                executor.shutdown(wait=True)
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         page = item if isinstance(item, ArticleItem) else self.item_pages.pop(item)

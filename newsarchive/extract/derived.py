@@ -10,8 +10,8 @@ memory bounded by the new articles, but numpy (+20 MB RSS to import), the templa
 fragment would still stay with the main process, for ever in ``newsarchive schedule``. Run in a
 process of its own (one worker forked from the
 extraction pool's forkserver, :func:`newsarchive.extract.pool.make_executor`), it is handed back when that
-process ends. The tasks take the index URL (an :class:`ArchiveIndex` is not picklable) or, run in a thread of
-the main process, the index itself; what they log is collected (:func:`logged`) and logged again by the
+process ends. The tasks take the index URL (an :class:`ArchiveIndex` is not picklable) or, run in
+the main process, the index object; what they log is collected (:func:`logged`) and logged again by the
 crawl, which a process apart would otherwise drop (it has no handlers).
 """
 
