@@ -422,6 +422,48 @@ def test_no_hostile_pages_by_default(demo_sites: DemoServer) -> None:
     assert "Weiterleitung" not in home
 
 
+# The main thread blocks the signal, so the kernel hands it to another thread and the main thread's own
+# blocking call is never interrupted: what happens when a signal lands between the interpreter's last
+# check and the start of the wait (threading.Event().wait() then waits forever).
+SIGNAL_ELSEWHERE = """
+import os, signal, sys, threading, time
+from newsarchive.demo.server import wait_for_signal
+
+class Stop(Exception):
+    pass
+
+def raise_stop(signum, frame):
+    raise Stop
+
+def send_once_main_sleeps():
+    waiting.wait()
+    stat = f"/proc/self/task/{main}/stat"
+    for _ in range(20_000):  # until the main thread sleeps in the kernel; 20 s at most
+        with open(stat) as fh:
+            if fh.read().rsplit(")", 1)[1].split()[0] == "S":
+                break
+        time.sleep(0.001)
+    os.kill(os.getpid(), signal.SIGUSR1)
+
+signal.signal(signal.SIGUSR1, raise_stop)
+main = threading.get_native_id()
+waiting = threading.Event()
+threading.Thread(target=send_once_main_sleeps, daemon=True).start()
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+waiting.set()
+try:
+    wait_for_signal()
+except Stop:
+    print("stopped")
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc to see a thread sleep")
+def test_wait_for_signal_sees_a_signal_the_main_thread_was_not_woken_by() -> None:
+    proc = subprocess.run([sys.executable, "-c", SIGNAL_ELSEWHERE], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.strip() == "stopped", proc.stderr
+
+
 def test_module_runs_in_the_foreground_until_interrupted() -> None:
     proc = subprocess.Popen([sys.executable, "-m", "newsarchive.demo.server"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)

@@ -21,6 +21,9 @@ import gzip
 import hashlib
 import logging
 import random
+import select
+import signal
+import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -608,6 +611,31 @@ def serve_demo(*, hostile: bool = False, stories_per_outlet: StoriesPerOutlet = 
     return DemoServer(sites, stop, hostile)
 
 
+def wait_for_signal() -> None:
+    """Block the main thread until a signal's Python handler raises (Ctrl-C: ``KeyboardInterrupt``).
+
+    ``threading.Event().wait()`` can miss the signal: if it arrives after the interpreter last checked for
+    signals but before the thread blocks in ``sem_wait``, nothing interrupts that wait and the process
+    hangs (seen once under heavy load). Here the C-level handler also writes to a wake-up socket, so a
+    signal that comes before ``select`` makes it return at once, and one that comes during it interrupts it.
+    """
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    previous = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    try:
+        while True:
+            select.select([reader], [], [])
+            try:  # a signal whose handler returned without raising: drain its byte and wait on
+                reader.recv(512)
+            except BlockingIOError:
+                pass
+    finally:
+        signal.set_wakeup_fd(previous)
+        reader.close()
+        writer.close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m newsarchive.demo.server",
                                      description="Serve the demo news sites on 127.0.0.1 until Ctrl-C.")
@@ -623,7 +651,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 with open(args.sites_toml, "w", encoding="utf-8") as fh:
                     fh.write(demo.sites_toml())
                 print(f"sites.toml: {args.sites_toml}", flush=True)
-            threading.Event().wait()
+            wait_for_signal()
         except KeyboardInterrupt:
             print("stopping", flush=True)
     return 0
