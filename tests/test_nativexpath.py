@@ -61,8 +61,9 @@ def test_trafilatura_has_patterns_this_rewrites() -> None:
 @pytest.mark.parametrize("pattern", trafilatura_patterns())
 def test_words_agree_with_the_regular_expression(pattern: str) -> None:
     words = literal_words(pattern)
-    if words is None:
-        pytest.skip(f"not a finite set of words, kept as a regular expression: {pattern}")
+    if words is None:  # lookaheads, or more words than one regex callback costs: trafilatura's own test stays
+        assert native_path(f"//*[re:test(@class, '{pattern}')]") == f"//*[re:test(@class, '{pattern}')]"
+        return
     rng = random.Random(pattern)
     samples = ["", "x"]
     for _anchored, word in words:
