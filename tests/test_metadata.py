@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from lxml.html import fromstring
 
-from newsarchive.extract.authors import house_credit, page_credits
+from newsarchive.extract.authors import DiscardedAreas, house_credit, page_credits
 from newsarchive.extract.metadata import in_local_time, on_url_day, page_metadata, parse_date, url_day
 
 URL = "https://testbote.example/politik/rathaus"
@@ -205,6 +205,23 @@ def test_a_layout_named_after_its_sidebar_is_not_a_sidebar():
             "<div class='meta'><a href='/autor/jil-muster'>Jil Muster</a></div><p>Text</p>"
             "<div class='sidebar'><a href='/autor/max-beispiel'>Max Beispiel</a></div></div>")
     assert meta_of(body).authors == ("Jil Muster",)
+
+
+def test_discarded_areas_asked_of_ancestors_are_those_found_in_the_whole_page():
+    page = fromstring(
+        "<html><body><div class='layout-container has-sidebar'><h1>Rathaus</h1>"
+        "<div class='meta'><a id='byline' href='/autor/jil'>Jil</a><time>heute</time></div>"
+        "<section id='comments-box'><div><p><a id='reader' href='/autor/lea'>Lea</a></p></div></section>"
+        "<figure><span class='author'>Foto: Max</span></figure>"
+        "<div class='sidebar'><div class='comments'><a id='max' href='/autor/max'>Max</a></div></div>"
+        "<span class='print-only'>Druck</span></div></body></html>")
+    asked, matched = DiscardedAreas(page), DiscardedAreas(page)
+    matched._tests = None  # the page-wide match, used when an expression is no test of ancestors
+    for el in page.iter():
+        assert (el in asked) == (el in matched), (el.tag, el.attrib)
+    inside = {el.get("id") or el.get("class") or el.tag for el in page.iter() if el in asked}
+    assert {"reader", "max", "time", "author", "print-only"} <= inside
+    assert not {"byline", "meta", "h1", "layout-container has-sidebar"} & inside
 
 
 def test_a_declared_person_beats_an_author_link():

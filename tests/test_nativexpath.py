@@ -16,6 +16,7 @@ from newsarchive.demo.content import STORIES
 from newsarchive.extract.article import extract
 from newsarchive.extract.nativexpath import (
     _trafilatura_lists,
+    ancestral,
     literal_words,
     native,
     native_path,
@@ -92,9 +93,19 @@ def page_hitting_every_word() -> lxml.html.HtmlElement:
     return lxml.html.fromstring("<html><body><article>" + "".join(parts) + "</article></body></html>")
 
 
+def nested_page() -> lxml.html.HtmlElement:
+    """The values of :func:`page_hitting_every_word` on elements nested in one another: areas inside areas."""
+    values = sorted({el.get("class") or el.get("id") for el in page_hitting_every_word().iter()} - {None})
+    tags = ["div", "span", "section", "a", "p", "aside", "time", "figure", "h1", "article"]
+    opening = "".join(f'<{tags[i % len(tags)]} {"class" if i % 3 else "id"}="{v}">x{i} '
+                      for i, v in enumerate(values[:300]))
+    closing = "".join(f"</{tags[i % len(tags)]}>" for i in reversed(range(min(300, len(values)))))
+    return lxml.html.fromstring(f"<html><body><h1>Headline</h1>{opening}{closing}</body></html>")
+
+
 def pages() -> list[lxml.html.HtmlElement]:
     demo = [lxml.html.fromstring(render.render_article(story.outlet, story, base_url="http://127.0.0.1:1")) for story in STORIES]
-    return [page_hitting_every_word(), *demo]
+    return [page_hitting_every_word(), nested_page(), *demo]
 
 
 def test_rewritten_expressions_select_the_same_elements() -> None:
@@ -164,3 +175,33 @@ def test_xpath_objects_keep_their_namespace() -> None:
     page = lxml.html.fromstring('<div><p class="abc">1</p><p id="xauthor">2</p><p class="ac">3</p></div>')
     assert "re:test(@class" in fast.path and "re:test(@id" not in fast.path
     assert [p.text for p in fast(page)] == [p.text for p in expression(page)] == ["1", "2"]
+
+
+def test_an_expression_of_the_whole_page_becomes_a_test_of_an_element_s_ancestors() -> None:
+    tested = 0
+    for expressions in _trafilatura_lists():
+        for expression in {e for e in expressions} | {native(e) for e in expressions}:
+            test = ancestral(expression)
+            if test is None:
+                continue
+            tested += 1
+            for page in pages():
+                selected = set(expression(page))
+                for el in page.iter():
+                    want = [a for a in [el, *el.iterancestors()] if a in selected]
+                    assert set(test(el)) == set(want), (expression.path, el.tag, el.attrib)
+    assert tested >= 10
+
+
+@pytest.mark.parametrize("path", ["//div/p", "//p[1]", "//p[last()]", "(//a)[1]", "count(//a)", "//a[contains(@x, '//')]",
+                                  "/html/body//a", "//a | /html"])
+def test_other_expressions_are_no_test_of_ancestors(path: str) -> None:
+    assert ancestral(XPath(path)) is None
+
+
+def test_a_union_keeps_bars_inside_its_strings() -> None:
+    test = ancestral(XPath("//a | .//b[@c='|' or contains(@d, '[')]"))
+    assert test is not None
+    page = lxml.html.fromstring("<html><body><b c='|'><i>x</i></b><b c='y'><i>z</i></b></body></html>")
+    assert [el.get("c") for el in test(page.find(".//i"))] == ["|"]
+    assert test(page.findall(".//i")[1]) == []

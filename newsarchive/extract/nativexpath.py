@@ -183,3 +183,56 @@ def trafilatura_native() -> Iterator[None]:
                 for expressions, i, expression in _SWAPPED:
                     expressions[i] = expression
                 _SWAPPED.clear()
+
+
+def _top_level_branches(path: str) -> list[str] | None:
+    """``path`` split at its top-level ``|`` (not inside quotes, brackets or parentheses); None when the
+    quotes or brackets do not balance."""
+    branches, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(path):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "[(":
+            depth += 1
+        elif ch in "])":
+            depth -= 1
+            if depth < 0:
+                return None
+        elif ch == "|" and depth == 0:
+            branches.append(path[start:i])
+            start = i + 1
+    if quote or depth:
+        return None
+    return [*branches, path[start:]]
+
+
+_ANYWHERE = re.compile(r"\s*\.?//(?=[\w*])")
+_POSITIONAL = re.compile(r"\[\s*\d|position\(|last\(")
+
+
+@lru_cache(maxsize=64)
+def ancestral(expression: XPath) -> XPath | None:
+    """``expression`` (elements anywhere in the page: ``//a[..] | .//b``) as a test of one element: the same
+    steps on the ``ancestor-or-self::`` axis, which select, from an element, those of its ancestors (and
+    itself) that ``expression`` selects from the page. An element lies in an area the expression marks when
+    that is not empty: a walk up a few ancestors instead of a match of every element of the page.
+
+    None when a branch is not a single ``//step[predicates]`` (a path of several steps, a ``//`` inside)."""
+    branches = _top_level_branches(expression.path)
+    if not branches:
+        return None
+    steps = []
+    for branch in branches:
+        anywhere = _ANYWHERE.match(branch)
+        if anywhere is None:
+            return None
+        step = branch[anywhere.end():].strip()
+        if "//" in step or _top_level_branches(step.replace("/", "|")) != [step] or _POSITIONAL.search(step):
+            return None  # more than one step ("//div/p"), or a position ("//p[1]"): not a test of ancestors
+        steps.append(f"ancestor-or-self::{step}")
+    try:
+        return XPath(" | ".join(steps), namespaces={"re": "http://exslt.org/regular-expressions"})
+    except Exception:  # pragma: no cover - libxml2 refuses the rewrite: the caller matches the page instead
+        return None
