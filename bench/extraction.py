@@ -282,7 +282,8 @@ def norm_name(text: str) -> str:
     return " ".join(re.findall(r"\w+", unicodedata.normalize("NFKC", text).casefold()))
 
 
-_AUTHOR_SPLIT = re.compile(r";| und | and | & |,(?=\s*[A-ZÄÖÜ])")
+# names are compared case-folded, so the words between them are found in any case ("STAFF AND NEWS SERVICE")
+_AUTHOR_SPLIT = re.compile(r";|(?i: und | and )| & |,(?=\s*[A-ZÄÖÜ])")
 
 
 def author_set(names: Sequence[str]) -> set[str]:

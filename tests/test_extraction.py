@@ -418,3 +418,10 @@ def test_readability_gate_leaves_other_trafilatura_calls_alone():
     assert article.READABILITY_GATE  # the gate is installed: otherwise the test above proves nothing
     plain = trafilatura.extract(NOTES_PAGE, url="https://bahn.example/ausbau", favor_precision=True) or ""
     assert "Leserbrief" in plain  # outside our own pass, trafilatura's comparison is its own
+
+
+def test_the_benchmark_compares_author_sets_whatever_the_case_of_and():
+    from bench.extraction import author_set
+
+    assert author_set(["STAFF AND NEWS SERVICE REPORTS"]) == author_set(["Staff and news service reports"])
+    assert author_set(["Anna Muster UND Max Roe; Erika Beispiel"]) == {"anna muster", "max roe", "erika beispiel"}
