@@ -636,13 +636,22 @@ def wait_for_signal() -> None:
         writer.close()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m newsarchive.demo.server",
-                                     description="Serve the demo news sites on 127.0.0.1 until Ctrl-C.")
+                                     description="Serve the demo news sites on 127.0.0.1 until Ctrl-C or SIGTERM.")
     parser.add_argument("--hostile", action="store_true", help="add the hostile pages (loops, stalls, ...)")
     parser.add_argument("--stories", choices=("own", "all"), default="own", help="stories per outlet")
     parser.add_argument("--sites-toml", metavar="PATH", help="also write a sites.toml for the running sites")
     args = parser.parse_args(argv)
+    # Ctrl-C and SIGTERM (kill, a service manager) both stop the sites, as they stop the scheduler. SIGINT gets
+    # its handler even when it came ignored: a background job of a non-interactive shell (`server &` in a
+    # script, a CI step) inherits SIGINT ignored, and such a server could then not be stopped by SIGINT at all.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _interrupt)
     with serve_demo(hostile=args.hostile, stories_per_outlet=args.stories) as demo:
         try:  # Ctrl-C may come as soon as the first address is printed, before the wait begins
             for key, url in demo.sites.items():
