@@ -209,7 +209,9 @@ def _top_level_branches(path: str) -> list[str] | None:
 
 
 _ANYWHERE = re.compile(r"\s*\.?//(?=[\w*])")
-_POSITIONAL = re.compile(r"\[\s*\d|position\(|last\(")
+# a predicate that may be a number is a position on the axis ("[1]", "[last()]", "[count(p)]"): on the ancestor
+# axis it would count from the element upwards, so such an expression is refused (trafilatura's are boolean)
+_POSITIONAL = re.compile(r"\[\s*(?:[\d.$]|(?:count|sum|number|string-length|floor|ceiling|round)\s*\()|position\(|last\(")
 
 
 @lru_cache(maxsize=64)
@@ -219,7 +221,8 @@ def ancestral(expression: XPath) -> XPath | None:
     itself) that ``expression`` selects from the page. An element lies in an area the expression marks when
     that is not empty: a walk up a few ancestors instead of a match of every element of the page.
 
-    None when a branch is not a single ``//step[predicates]`` (a path of several steps, a ``//`` inside)."""
+    ``expression`` is asked of the whole page (its root element). None when a branch is not a single
+    ``//step[predicates]`` with boolean predicates (a path of several steps, a ``//`` inside, a position)."""
     branches = _top_level_branches(expression.path)
     if not branches:
         return None
