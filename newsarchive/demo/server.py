@@ -636,10 +636,6 @@ def wait_for_signal() -> None:
         writer.close()
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m newsarchive.demo.server",
                                      description="Serve the demo news sites on 127.0.0.1 until Ctrl-C or SIGTERM.")
@@ -651,7 +647,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # its handler even when it came ignored: a background job of a non-interactive shell (`server &` in a
     # script, a CI step) inherits SIGINT ignored, and such a server could then not be stopped by SIGINT at all.
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(stop_signal, _interrupt)
+        signal.signal(stop_signal, signal.default_int_handler)  # raises KeyboardInterrupt
     with serve_demo(hostile=args.hostile, stories_per_outlet=args.stories) as demo:
         try:  # Ctrl-C may come as soon as the first address is printed, before the wait begins
             for key, url in demo.sites.items():

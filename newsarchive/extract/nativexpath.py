@@ -222,7 +222,8 @@ def ancestral(expression: XPath) -> XPath | None:
     that is not empty: a walk up a few ancestors instead of a match of every element of the page.
 
     ``expression`` is asked of the whole page (its root element). None when a branch is not a single
-    ``//step[predicates]`` with boolean predicates (a path of several steps, a ``//`` inside, a position)."""
+    ``//step[predicates]`` with boolean predicates and no ``/`` (a path of several steps, a path inside a
+    predicate, a position)."""
     branches = _top_level_branches(expression.path)
     if not branches:
         return None
@@ -232,8 +233,8 @@ def ancestral(expression: XPath) -> XPath | None:
         if anywhere is None:
             return None
         step = branch[anywhere.end():].strip()
-        if "//" in step or _top_level_branches(step.replace("/", "|")) != [step] or _POSITIONAL.search(step):
-            return None  # more than one step ("//div/p"), or a position ("//p[1]"): not a test of ancestors
+        if "/" in step or _POSITIONAL.search(step):
+            return None  # more than one step ("//div/p"), a path in a predicate, a position ("//p[1]")
         steps.append(f"ancestor-or-self::{step}")
     try:
         return XPath(" | ".join(steps), namespaces={"re": "http://exslt.org/regular-expressions"})
