@@ -35,6 +35,7 @@ class ExtractOptions:
     fallback_min_words: int = FALLBACK_MIN_WORDS
     merge_passes: bool = False  # also run a precision pass and merge (costs a second trafilatura run)
     readability_gate: bool = True  # no readability candidate once the own extraction holds half the main text
+    keep_tails: bool = True  # the text after an empty element stays in precision mode (article._KEEP_TAILS)
     fast: bool = False  # trafilatura without its readability/jusText comparison (faster, less exact)
 
 
