@@ -10,7 +10,8 @@ carries ``status="failed"`` and a ``reason`` (``empty``, ``not-html``, ``parse-e
 2. drop generic page furniture from the tree and join a split article
    (:func:`newsarchive.extract.chrome.clean_tree`); guards keep the article's own paragraphs whatever
    their class names;
-3. one trafilatura pass (comments off) on the cleaned tree, whose readability-lxml comparison is skipped
+3. one trafilatura pass (comments off, precision mode, but the words after an empty element kept:
+   :data:`_KEEP_TAILS`) on the cleaned tree, whose readability-lxml comparison is skipped
    once trafilatura's own text holds half the article's main paragraphs (:func:`_compare_gated`); then line
    filters (headline, furniture phrases, datelines, a second copy of the body) and, when given, the site's
    learned template (:mod:`newsarchive.extract.templates`). ``markdown`` is rendered from the same pass's

@@ -21,7 +21,7 @@ except PackageNotFoundError:  # pragma: no cover - trafilatura is a dependency
     _TRAFILATURA = "unknown"
 
 EXTRACTOR_NAME = "newsarchive-trafilatura"
-EXTRACTOR_VERSION = f"4+trafilatura-{_TRAFILATURA}"  # 4: author-page links, gated readability comparison
+EXTRACTOR_VERSION = f"5+trafilatura-{_TRAFILATURA}"  # 5: words after an empty element kept (4: author-page links, gated readability)
 MIN_WORDS = 20
 FALLBACK_MIN_WORDS = 60  # below this many words after cleaning, try the uncleaned page and readability
 
