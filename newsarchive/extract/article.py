@@ -149,14 +149,20 @@ def _compare_gated(cleaned_tree: HtmlElement, raw_tree: HtmlElement, body: _Elem
     return _compare_extraction(cleaned_tree, raw_tree, body, text, options)
 
 
+def _routed(module: Any, name: str, original: Any, replacement: Any) -> bool:
+    """Point ``module.name`` (the name trafilatura's own code calls) at ``replacement`` when it is still
+    ``original``; whether it now is ``replacement``."""
+    if getattr(module, name, None) is original:
+        setattr(module, name, replacement)
+    return getattr(module, name, None) is replacement
+
+
 READABILITY_GATE = False  # whether trafilatura's comparison goes through _compare_gated
 try:  # trafilatura_sequence calls its own module's compare_extraction: route that name through the gate
     import trafilatura.core as _trafilatura_core
     from trafilatura.external import compare_extraction as _compare_extraction
 
-    if getattr(_trafilatura_core, "compare_extraction", None) is _compare_extraction:
-        _trafilatura_core.compare_extraction = _compare_gated
-    READABILITY_GATE = getattr(_trafilatura_core, "compare_extraction", None) is _compare_gated
+    READABILITY_GATE = _routed(_trafilatura_core, "compare_extraction", _compare_extraction, _compare_gated)
 except ImportError:  # pragma: no cover - a trafilatura without these internals: its comparison, ungated
     pass
 
@@ -182,9 +188,7 @@ try:  # tree_cleaning calls its own module's prune_html
     import trafilatura.htmlprocessing as _trafilatura_htmlprocessing
     from trafilatura.htmlprocessing import prune_html as _prune_html
 
-    if getattr(_trafilatura_htmlprocessing, "tree_cleaning", None) is not None:
-        _trafilatura_htmlprocessing.prune_html = _prune_html_keeping_tails
-    KEEP_TAILS = getattr(_trafilatura_htmlprocessing, "prune_html", None) is _prune_html_keeping_tails
+    KEEP_TAILS = _routed(_trafilatura_htmlprocessing, "prune_html", _prune_html, _prune_html_keeping_tails)
 except ImportError:  # pragma: no cover - a trafilatura without these internals: its pruning unchanged
     pass
 
