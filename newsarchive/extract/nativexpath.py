@@ -4,9 +4,12 @@ lxml runs ``re:test(@class, 'author|byline')`` as a Python callback for every el
 looks at. On a large page, trafilatura's byline search (``AUTHOR_XPATHS``) and the areas it skips
 (``AUTHOR_DISCARD_XPATHS``) spent ~15 ms per page in those callbacks (cProfile, 219 pages of the news-pages
 string set): they were most of our page metadata's cost. Most of the patterns are plain alternatives of
-words: ``'^[Cc]omments|comment-?list|article-(?:share|support)'`` is exactly
-``starts-with(@x, 'Comments') or starts-with(@x, 'comments') or contains(@x, 'comment-list') or ...``,
-which libxml2 evaluates natively.
+words: ``re:test(@x, '^[Cc]omments|comment-?list|article-(?:share|support)')`` is exactly
+``@x[starts-with(., 'Comments') or starts-with(., 'comments') or contains(., 'comment-list') or ...]``,
+which libxml2 evaluates natively. The attribute is read once and each word tested on it: written as
+``contains(@x, 'a') or contains(@x, 'b') ...``, libxml2 reads it again for every word, which cost the 15 rewritten
+expressions 25.9 ms per page together, against 22.4 ms (trafilatura's own: 29.0 ms; 289 fundus and string-set
+pages of the tuning half, /tmp script, medians of 3).
 
 :func:`native` rewrites each ``re:test(@attr, 'pattern')`` whose pattern is such a finite set of words
 (literal characters, ``[..]`` classes of literal characters, ``?`` after one of them, ``(?:a|b)`` groups,
@@ -18,7 +21,7 @@ body, comments, discard, title, byline ...) for the duration of a ``with`` block
 after it: our extraction runs inside one, so trafilatura outside it (plain trafilatura in the benchmark, other
 code in the process) keeps its own. Measured (``python bench/extraction.py``'s pages, 359 fundus and string-set
 pages, one process): plain ``trafilatura.extract`` 51.6 ms per page with trafilatura's expressions, 45.0-46.4
-ms with the rewritten ones, the same text on every page; 17 of the 40 expressions are rewritten.
+ms with the rewritten ones, the same text on every page; 16 of the 40 expressions (trafilatura 2.3.1) are rewritten.
 """
 
 from __future__ import annotations
@@ -31,11 +34,12 @@ from functools import lru_cache
 
 from lxml.etree import XPath
 
-# A pattern of more words stays a regular expression: libxml2 reads the attribute again for each word, and one
-# callback beats many such tests. Per expression (fundus and string-set pages, ms per page, trafilatura's ->
-# rewritten, /tmp script): patterns of 2-8 words 6.0 -> 4.8, 7.3 -> 6.1, 9.4 -> 6.4, 1.9 -> 1.6, 9.8 -> 8.7;
-# of 9 and 26 words 4.0 -> 6.2; of 26 and 70 words 8.1 -> 20.7.
-MAX_WORDS = 8
+# A pattern of more words stays a regular expression: one callback beats many substring tests. Per expression
+# (fundus and string-set pages, ms per page, trafilatura's -> rewritten, /tmp script): patterns of 4 and 14 words
+# 2.26 -> 1.85, of 2 and 13 words 1.90 -> 1.78 and 4.95 -> 4.00; of 9 and 26 words 1.40 -> 1.70; of 26 and 70
+# words 3.02 -> 4.71. All 15 rewritten expressions together, ms per page, at most 8 / 12 / 16 / 20 words:
+# 22.4 / 22.1 / 21.8 / 21.8 on the tuning half's pages, 23.0 / 23.0 / 22.6 / 22.6 on the held-out half's.
+MAX_WORDS = 16
 _RE_TEST = re.compile(r"re:test\(\s*(@[\w:-]+)\s*,\s*'([^']*)'\s*\)")
 _PLAIN = re.compile(r"[\w\- ]")
 
@@ -116,9 +120,10 @@ def literal_words(pattern: str) -> list[tuple[bool, str]] | None:
 def _condition(attribute: str, words: list[tuple[bool, str]]) -> str:
     if any(not w for _a, w in words):  # the empty word: re.search matches any string
         return "true()"
-    tests = [f"starts-with({attribute}, '{w}')" if anchored else f"contains({attribute}, '{w}')"
-             for anchored, w in words]
-    return "(" + " or ".join(tests) + ")"
+    # the attribute is read once and its words tested on it (``@class[contains(., 'a') or ...]``), not read
+    # again for each word (``contains(@class, 'a') or contains(@class, 'b')``): the same elements, sooner
+    tests = [f"starts-with(., '{w}')" if anchored else f"contains(., '{w}')" for anchored, w in words]
+    return f"{attribute}[{' or '.join(tests)}]"
 
 
 def native_path(path: str) -> str:
