@@ -187,9 +187,13 @@ def find_chrome(root: HtmlElement, *, guard_share: float = GUARD_SHARE,
     anchor = paras.anchor
     protected = set(anchor.iterancestors()) | {anchor} if anchor is not None else set()
     doomed: list[HtmlElement] = []
+    # what lies inside an element already going: the candidates come in document order, so an element's
+    # descendants come after it and are passed over without a look. They were 58% of the candidates on the
+    # string set's tuning pages; clean() 4.9 -> 3.3 ms per page there and on fundus's (same elements dropped on
+    # all 780 benchmark pages, /tmp script)
     gone: set[HtmlElement] = set()
     for el in _CANDIDATES(root):
-        if not isinstance(el.tag, str) or el in protected or el in paras.main:
+        if el in gone or not isinstance(el.tag, str) or el in protected or el in paras.main:
             continue  # (a main-text paragraph is spared below anyway)
         if not (_hidden(el) or _named_chrome(el) or (el.tag in ("p", "ul", "ol") and _link_teaser(el))):
             continue
@@ -197,15 +201,13 @@ def find_chrome(root: HtmlElement, *, guard_share: float = GUARD_SHARE,
             continue  # a linked or styled word in running text ("<a class=tag-link>Balkon</a>") is the sentence's
         if el.tag in SUBHEADINGS and not _hidden(el) and _among_main_text(el, paras):
             continue  # a subheading among the main paragraphs is the article's, whatever its class
-        if gone and any(a in gone for a in el.iterancestors()):
-            continue  # inside an element already going
         if paras.inside(el) > guard_share * paras.total:
             continue
         main = paras.main_inside(el)
         if main and main >= MAIN_TEXT_SHARE * max(text_len(el), 1):
             continue
         doomed.append(el)
-        gone.add(el)
+        gone.update(el.iter())
     return doomed
 
 
