@@ -172,6 +172,20 @@ def test_hidden_teaser_outside_the_article_goes():
     assert "Versteckter Hinweis" not in got.text
 
 
+def test_furniture_is_found_outermost_first_and_after_what_already_went():
+    """find_chrome names the outermost furniture only (what lies inside it is passed over), and furniture
+    after a dropped element, beside it or inside the same parent, is still found."""
+    import lxml.html
+
+    rail = ("<aside class='rail'><div class='share-tools'><ul class='social-links'><li><a href='/x'>X</a></li>"
+            "<li><a href='/y'>Y</a></li></ul></div><p class='promo'>Abo</p></aside>")
+    after = "<div class='newsletter'>Der Newsletter</div><section><div class='promo-box'>Jetzt testen</div></section>"
+    root = lxml.html.fromstring(page(article() + rail + after))
+    doomed = chrome.find_chrome(root)
+    names = [el.get("class") for el in doomed]
+    assert names == ["rail", "newsletter", "promo-box"]
+
+
 def test_utility_variant_prefix_is_not_a_name_token():
     assert chrome.name_tokens("print:max-w-none md:text-lg") == ["max", "w", "none", "text", "lg"]
     assert chrome.is_chrome_name("md:newsletter-box") and not chrome.is_chrome_name("print:max-w-none")

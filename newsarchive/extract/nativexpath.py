@@ -7,8 +7,8 @@ string set): they were most of our page metadata's cost. Most of the patterns ar
 words: ``re:test(@x, '^[Cc]omments|comment-?list|article-(?:share|support)')`` is exactly
 ``@x[starts-with(., 'Comments') or starts-with(., 'comments') or contains(., 'comment-list') or ...]``,
 which libxml2 evaluates natively. The attribute is read once and each word tested on it: written as
-``contains(@x, 'a') or contains(@x, 'b') ...``, libxml2 reads it again for every word, which cost the 15 rewritten
-expressions 25.9 ms per page together, against 22.4 ms (trafilatura's own: 29.0 ms; 289 fundus and string-set
+``contains(@x, 'a') or contains(@x, 'b') ...``, libxml2 reads it again for every word, which cost the rewritten expressions
+25.9 ms per page together, against 22.4 ms (trafilatura's own: 29.0 ms; 289 fundus and string-set
 pages of the tuning half, /tmp script, medians of 3).
 
 :func:`native` rewrites each ``re:test(@attr, 'pattern')`` whose pattern is such a finite set of words
@@ -37,7 +37,7 @@ from lxml.etree import XPath
 # A pattern of more words stays a regular expression: one callback beats many substring tests. Per expression
 # (fundus and string-set pages, ms per page, trafilatura's -> rewritten, /tmp script): patterns of 4 and 14 words
 # 2.26 -> 1.85, of 2 and 13 words 1.90 -> 1.78 and 4.95 -> 4.00; of 9 and 26 words 1.40 -> 1.70; of 26 and 70
-# words 3.02 -> 4.71. All 15 rewritten expressions together, ms per page, at most 8 / 12 / 16 / 20 words:
+# words 3.02 -> 4.71. All rewritten expressions together, ms per page, at most 8 / 12 / 16 / 20 words:
 # 22.4 / 22.1 / 21.8 / 21.8 on the tuning half's pages, 23.0 / 23.0 / 22.6 / 22.6 on the held-out half's.
 MAX_WORDS = 16
 _RE_TEST = re.compile(r"re:test\(\s*(@[\w:-]+)\s*,\s*'([^']*)'\s*\)")
