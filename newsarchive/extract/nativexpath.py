@@ -7,9 +7,10 @@ string set): they were most of our page metadata's cost. Most of the patterns ar
 words: ``re:test(@x, '^[Cc]omments|comment-?list|article-(?:share|support)')`` is exactly
 ``@x[starts-with(., 'Comments') or starts-with(., 'comments') or contains(., 'comment-list') or ...]``,
 which libxml2 evaluates natively. The attribute is read once and each word tested on it: written as
-``contains(@x, 'a') or contains(@x, 'b') ...``, libxml2 reads it again for every word, which cost the rewritten expressions
-25.9 ms per page together, against 22.4 ms (trafilatura's own: 29.0 ms; 289 fundus and string-set
-pages of the tuning half, /tmp script, medians of 3).
+``contains(@x, 'a') or contains(@x, 'b') ...``, libxml2 reads it again for every word. With patterns of up
+to 8 words rewritten either way, the rewritten expressions together cost 25.9 ms per page in that form
+against 22.4 ms in this one (trafilatura's own: 29.0 ms; 289 fundus and string-set pages of the tuning
+half, /tmp script, medians of 3); :data:`MAX_WORDS` is now 16 (21.8 ms).
 
 :func:`native` rewrites each ``re:test(@attr, 'pattern')`` whose pattern is such a finite set of words
 (literal characters, ``[..]`` classes of literal characters, ``?`` after one of them, ``(?:a|b)`` groups,
@@ -21,7 +22,8 @@ body, comments, discard, title, byline ...) for the duration of a ``with`` block
 after it: our extraction runs inside one, so trafilatura outside it (plain trafilatura in the benchmark, other
 code in the process) keeps its own. Measured (``python bench/extraction.py``'s pages, 359 fundus and string-set
 pages, one process): plain ``trafilatura.extract`` 51.6 ms per page with trafilatura's expressions, 45.0-46.4
-ms with the rewritten ones, the same text on every page; 16 of the 40 expressions (trafilatura 2.3.1) are rewritten.
+ms with the rewritten ones, the same text on every page; 16 of the 40 expressions (trafilatura 2.3.1) are
+rewritten.
 """
 
 from __future__ import annotations
